@@ -1,0 +1,163 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+using DataForge.Execution;
+
+namespace DataForge.IO;
+
+public enum Compression { None, Gzip, Zstd }
+
+/// <summary>Glob expansion and (de)compressing streams shared by every reader and writer.</summary>
+public static class InputFiles
+{
+    /// <summary>
+    /// Expands glob patterns (<c>*</c>, <c>?</c>, <c>**</c> for any depth) into files, sorted ordinally
+    /// per pattern so partitioning is reproducible. A pattern matching nothing is an error.
+    /// </summary>
+    public static IReadOnlyList<string> Expand(IEnumerable<string> patterns, string baseDirectory)
+    {
+        var result = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in patterns)
+        {
+            string pattern = Path.GetFullPath(Path.Combine(baseDirectory, raw));
+            var files = new List<string>();
+            if (pattern.IndexOfAny(['*', '?', '[']) < 0)
+            {
+                if (Directory.Exists(pattern))
+                    throw new InputException($"{raw}: is a directory; give a file or a glob such as {raw.TrimEnd('/')}/*.jsonl");
+                if (!File.Exists(pattern)) throw new InputException($"{raw}: file not found");
+                files.Add(pattern);
+            }
+            else
+            {
+                // The directory part before the first wildcard is walked; the rest is matched.
+                int wild = pattern.IndexOfAny(['*', '?', '[']);
+                int slash = pattern.LastIndexOf(Path.DirectorySeparatorChar, wild);
+                string root = pattern[..Math.Max(1, slash)];
+                var regex = new Regex("^" + GlobToRegex(pattern) + "$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                bool deep = pattern.IndexOf(Path.DirectorySeparatorChar, wild) >= 0 || pattern.Contains("**", StringComparison.Ordinal);
+                if (Directory.Exists(root))
+                    foreach (var f in Directory.EnumerateFiles(root, "*", deep ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly))
+                        if (regex.IsMatch(f)) files.Add(f);
+                if (files.Count == 0) throw new InputException($"{raw}: no files match");
+                files.Sort(StringComparer.Ordinal);
+            }
+            foreach (var f in files) if (seen.Add(f)) result.Add(f);
+        }
+        return result;
+    }
+
+    static string GlobToRegex(string glob)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char c = glob[i];
+            if (c == '*')
+            {
+                if (i + 1 < glob.Length && glob[i + 1] == '*')
+                {
+                    // "**/" matches zero or more directories.
+                    bool slashAfter = i + 2 < glob.Length && glob[i + 2] == '/';
+                    sb.Append(slashAfter ? "(?:.*/)?" : ".*");
+                    i += slashAfter ? 2 : 1;
+                }
+                else sb.Append("[^/]*");
+            }
+            else if (c == '?') sb.Append("[^/]");
+            else if (c == '[')
+            {
+                int end = glob.IndexOf(']', i + 1);
+                if (end < 0) sb.Append(@"\[");
+                else { sb.Append('[').Append(glob.AsSpan(i + 1, end - i - 1).ToString().Replace("!", "^", StringComparison.Ordinal)).Append(']'); i = end; }
+            }
+            else sb.Append(Regex.Escape(c.ToString()));
+        }
+        return sb.ToString();
+    }
+
+    public static Compression DetectCompression(string path)
+    {
+        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return Compression.Gzip;
+        if (path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".zstd", StringComparison.OrdinalIgnoreCase)) return Compression.Zstd;
+        return Compression.None;
+    }
+
+    /// <summary>The file name without compression and format extensions (for default source names).</summary>
+    public static string Stem(string path)
+    {
+        string name = Path.GetFileName(path);
+        foreach (var ext in new[] { ".gz", ".zst", ".zstd" })
+            if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) name = name[..^ext.Length];
+        int dot = name.IndexOf('.');
+        return dot > 0 ? name[..dot] : name;
+    }
+
+    public static FileStream OpenRead(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException) { throw new InputException($"{path}: file not found"); }
+        catch (DirectoryNotFoundException) { throw new InputException($"{path}: file not found"); }
+        catch (UnauthorizedAccessException ex) { throw new InputException($"{path}: cannot be read ({ex.Message})"); }
+    }
+
+    /// <summary>Opens a file for reading, decompressing by extension. Truncated input surfaces as <see cref="InputException"/>.</summary>
+    public static Stream OpenDecompressed(string path)
+    {
+        var fs = OpenRead(path);
+        return DetectCompression(path) switch
+        {
+            Compression.Gzip => new TruncationCheckingStream(new GZipStream(fs, CompressionMode.Decompress), fs, path, "gzip"),
+            Compression.Zstd => new TruncationCheckingStream(new ZstdSharp.DecompressionStream(fs), fs, path, "zstd"),
+            _ => fs,
+        };
+    }
+
+    /// <summary>Wraps <paramref name="file"/> in a compressor (left open when the compressor is disposed).</summary>
+    public static Stream Compress(Stream file, Compression c, int level = 0) => c switch
+    {
+        Compression.Gzip => new GZipStream(file, level <= 0 ? CompressionLevel.Fastest : CompressionLevel.Optimal, leaveOpen: true),
+        Compression.Zstd => new ZstdSharp.CompressionStream(file, level <= 0 ? 3 : level, leaveOpen: true),
+        _ => file,
+    };
+}
+
+/// <summary>
+/// Wraps a decompression stream and turns a premature end of the compressed data (which some
+/// decoders report as a normal end of stream) and decoder errors into <see cref="InputException"/>.
+/// </summary>
+sealed class TruncationCheckingStream(Stream inner, FileStream file, string path, string format) : Stream
+{
+    public override int Read(Span<byte> buffer)
+    {
+        int n;
+        try { n = inner.Read(buffer); }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException)
+        {
+            throw new InputException($"{path}: corrupt or truncated {format} data ({ex.Message})", ex);
+        }
+        if (n == 0 && buffer.Length > 0 && format == "zstd" && inner is ZstdSharp.DecompressionStream && file.Position < file.Length)
+            throw new InputException($"{path}: truncated zstd data (stream ended at compressed byte {file.Position} of {file.Length})");
+        return n;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => file.Position; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
+}

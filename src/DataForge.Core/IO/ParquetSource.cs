@@ -1,0 +1,176 @@
+using Apache.Arrow;
+using DataForge.Documents;
+using DataForge.Execution;
+using DataForge.Stages;
+using Parquet;
+using Parquet.Schema;
+
+namespace DataForge.IO;
+
+public sealed class TableReaderOptions : ReaderOptions
+{
+    [Option("Column holding the document text.")]
+    public string TextColumn { get; init; } = "text";
+
+    [Option("Column holding the document id; rows without one get PATH#ROW.")]
+    public string IdColumn { get; init; } = "id";
+}
+
+/// <summary>Parquet reader (Parquet.Net). Row groups of large files become separate partitions.</summary>
+[Stage("parquet", StageShape.Source, "Reads Parquet files; numeric and boolean columns stay typed, other extra columns go to meta.")]
+public sealed class ParquetSource(TableReaderOptions options, StageInit init) : FileSourceStage(options, init)
+{
+    public override IReadOnlyList<PartitionSpec> Plan(PlanContext context)
+    {
+        // Partition = a run of whole row groups, up to partition_bytes of compressed data.
+        var parts = new List<PartitionSpec>();
+        foreach (var f in Files())
+        {
+            var groups = Sync(ReadGroupSizes(f));
+            int start = 0;
+            long acc = 0;
+            for (int g = 0; g < groups.Count; g++)
+            {
+                acc += groups[g];
+                if (acc >= context.PartitionBytes || g == groups.Count - 1)
+                {
+                    parts.Add(new PartitionSpec(groups.Count == 1 ? DisplayPath(f) : $"{DisplayPath(f)}#row-groups[{start}..{g + 1})", f, start, g + 1));
+                    start = g + 1;
+                    acc = 0;
+                }
+            }
+            if (groups.Count == 0) parts.Add(new PartitionSpec(DisplayPath(f), f, 0, 0));
+        }
+        return parts;
+    }
+
+    async Task<List<long>> ReadGroupSizes(string path)
+    {
+        try
+        {
+            await using var fs = InputFiles.OpenRead(path);
+            await using var r = await ParquetReader.CreateAsync(fs);
+            return r.RowGroups.Select(g => g.RowGroup.TotalByteSize).ToList();
+        }
+        catch (Exception ex) when (ex is not InputException)
+        {
+            throw new InputException($"{DisplayPath(path)}: not a readable Parquet file ({ex.Message})", ex);
+        }
+    }
+
+    static T Sync<T>(Task<T> t) => t.GetAwaiter().GetResult();
+
+    public override IEnumerable<DocumentBatch> Read(PartitionSpec partition, SourceContext ctx)
+    {
+        string path = partition.Path!, display = DisplayPath(path);
+        using var fs = InputFiles.OpenRead(path);
+        ParquetReader reader;
+        try { reader = Sync(ParquetReader.CreateAsync(fs)); }
+        catch (Exception ex) when (ex is not InputException) { throw new InputException($"{display}: not a readable Parquet file ({ex.Message})", ex); }
+        using var _ = new SyncDisposer(reader);
+        var fields = reader.Schema.GetDataFields();
+        var textField = fields.FirstOrDefault(f => f.Name == options.TextColumn);
+        if (textField is null)
+        {
+            ctx.Reject(display, $"no column '{options.TextColumn}' (columns: {string.Join(", ", fields.Select(f => f.Name))}); set text_column", default);
+            yield break;
+        }
+        var assembler = new TabularBatchAssembler(options.TextColumn, options.IdColumn, SourceName(path), options.Source is not null);
+        long rowBase = 0;
+        for (int g = 0; g < partition.Start; g++) rowBase += reader.RowGroups[g].RowCount;
+        for (int g = (int)partition.Start; g < partition.End; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            int rows = checked((int)group.RowCount);
+            var strings = new Dictionary<string, string?[]>();
+            var typed = new List<(string, IArrowArray)>();
+            var metaCols = new List<(string, Func<int, string?>)>();
+            foreach (var f in fields)
+            {
+                if (f.IsArray) { metaCols.Add((f.Name, _ => null)); continue; }
+                var t = Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType;
+                if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
+                {
+                    var values = new string?[rows];
+                    group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+                    strings[f.Name] = values;
+                }
+                else if (t == typeof(float)) typed.Add((f.Name, ReadTyped<float>(group, f, rows)));
+                else if (t == typeof(double)) typed.Add((f.Name, ReadTyped<double>(group, f, rows)));
+                else if (t == typeof(int)) typed.Add((f.Name, ReadTyped<int>(group, f, rows)));
+                else if (t == typeof(long)) typed.Add((f.Name, ReadTyped<long>(group, f, rows)));
+                else
+                {
+                    var json = ReadAsJson(group, f, rows);
+                    metaCols.Add((f.Name, i => json[i]));
+                }
+            }
+            if (!strings.ContainsKey(options.TextColumn))
+            {
+                ctx.Reject(display, $"column '{options.TextColumn}' is not a string column", default);
+                yield break;
+            }
+            long gBase = rowBase;
+            var batch = assembler.Build(rows, strings, typed, i => $"{display}#{gBase + i}",
+                (i, err) => ctx.Reject($"{display}: row {gBase + i + 1}", err, default), metaCols);
+            rowBase += rows;
+            ctx.Stats.In += batch.Length;
+            ctx.Stats.Out += batch.Length;
+            ctx.Stats.OutBytes += batch.TextBytes;
+            ctx.BytesRead += reader.RowGroups[g].RowGroup.TotalByteSize;
+            // Row groups can be large; hand them on in batch_rows slices.
+            for (int s = 0; s < batch.Length; s += ctx.BatchRows)
+            {
+                int n = Math.Min(ctx.BatchRows, batch.Length - s);
+                yield return n == batch.Length ? batch : batch.Take(Enumerable.Range(s, n).ToArray());
+            }
+        }
+    }
+
+    static IArrowArray ReadTyped<T>(ParquetRowGroupReader group, DataField f, int rows) where T : unmanaged
+    {
+        var b = new PrimitiveColumnBuilder<T>(rows);
+        if (f.IsNullable)
+        {
+            var values = new T?[rows];
+            group.ReadAsync<T>(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+            foreach (var v in values) { if (v is { } x) b.Append(x); else b.AppendNull(); }
+        }
+        else
+        {
+            var values = new T[rows];
+            group.ReadAsync<T>(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+            foreach (var v in values) b.Append(v);
+        }
+        return b.Build();
+    }
+
+    static string?[] ReadAsJson(ParquetRowGroupReader group, DataField f, int rows)
+    {
+        var t = Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType;
+        var method = typeof(ParquetSource).GetMethod(nameof(ReadBoxed), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(t);
+        return (string?[])method.Invoke(null, [group, f, rows])!;
+    }
+
+    static string?[] ReadBoxed<T>(ParquetRowGroupReader group, DataField f, int rows) where T : struct
+    {
+        var values = new T?[rows];
+        group.ReadAsync<T>(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+        // Values become JSON text in meta: booleans and numbers as literals, anything else as a string.
+        return values.Select(v => v switch
+        {
+            null => null,
+            bool b => b ? "true" : "false",
+            { } x when x is byte or sbyte or short or ushort or uint or ulong or decimal
+                => Convert.ToString(x, System.Globalization.CultureInfo.InvariantCulture),
+            { } x => System.Text.Json.JsonSerializer.Serialize(Convert.ToString(x, System.Globalization.CultureInfo.InvariantCulture)),
+        }).ToArray();
+    }
+}
+
+/// <summary>Disposes an async-disposable synchronously (iterators cannot <c>await using</c>).</summary>
+internal readonly struct SyncDisposer(IAsyncDisposable inner) : IDisposable
+{
+    public void Dispose() => inner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+}

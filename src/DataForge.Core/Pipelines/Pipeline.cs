@@ -1,0 +1,185 @@
+using System.Text;
+using System.Text.Json;
+using DataForge.Stages;
+
+namespace DataForge.Pipelines;
+
+/// <summary>Pipeline-level settings: the top-level keys of a pipeline file besides input, stages and output.</summary>
+public sealed class PipelineSettings
+{
+    [Option("Pipeline name, shown in stats and reports.")]
+    public string Name { get; init; } = "pipeline";
+
+    [Option("Seed of every seeded stage that sets no seed of its own.", Min = 0)]
+    public long Seed { get; init; } = 42;
+
+    [Option("What readers do with a bad record unless they set their own on_error: \"fail\" stops the run naming file and line; \"skip\" writes the record with its error to rejects/ and goes on.", AllowedValues = ["fail", "skip"])]
+    public string OnError { get; init; } = "fail";
+
+    [Option("Also write dropped documents, with the stage and reason that dropped them, to dropped/.")]
+    public bool KeepDropped { get; init; }
+
+    [Option("Uncompressed files larger than this many bytes are split into byte-range partitions. Partitions are fixed by the input, never by the worker count, so output does not depend on --workers.", Min = 4096)]
+    public long PartitionBytes { get; init; } = 64L << 20;
+
+    [Option("Maximum documents per Arrow batch.", Min = 1, Max = 1_000_000)]
+    public int BatchRows { get; init; } = 4096;
+
+    [Option("Maximum text bytes per Arrow batch (a larger single document still forms its own batch).", Min = 1024)]
+    public long BatchBytes { get; init; } = 16L << 20;
+}
+
+/// <summary>Thrown by a stage constructor when an option is valid JSON but unusable (a missing file, say).</summary>
+public sealed class OptionException(string option, string message) : Exception(message)
+{
+    public string Option { get; } = option;
+}
+
+/// <summary>A parsed, validated pipeline: sources, processing stages and a sink, all constructed.</summary>
+public sealed class Pipeline
+{
+    public required PipelineSettings Settings { get; init; }
+    public required string File { get; init; }
+    public required IReadOnlyList<SourceStage> Sources { get; init; }
+    public required IReadOnlyList<Stage> Stages { get; init; }
+    public required SinkStage Sink { get; init; }
+    /// <summary>The configuration re-serialised canonically; resume refuses to continue a run of another configuration.</summary>
+    public required string CanonicalJson { get; init; }
+
+    static readonly string[] RootReserved = ["input", "stages", "output"];
+    static readonly string[] StageReserved = ["type", "name"];
+
+    public static Pipeline Load(string path, StageRegistry registry, string? outputOverride = null)
+    {
+        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"{path}: pipeline file not found", path);
+        return Parse(System.IO.File.ReadAllBytes(path), path, registry, outputOverride);
+    }
+
+    /// <summary>Parses and validates; throws <see cref="ConfigException"/> listing every error.</summary>
+    public static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride = null)
+    {
+        JsonNodeP root;
+        try { root = JsonTree.Parse(json, file); }
+        catch (JsonSyntaxException ex) { throw new ConfigException([new ConfigError(file, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]); }
+        var errors = new List<ConfigError>();
+        var settings = OptionsBinder.Bind(typeof(PipelineSettings), root, file, errors, RootReserved) as PipelineSettings;
+        if (root.Kind != JsonKind.Object) throw new ConfigException(errors);
+        settings ??= new PipelineSettings();
+
+        var sources = new List<SourceStage>();
+        var stages = new List<Stage>();
+        SinkStage? sink = null;
+        string baseDir = Directory.GetCurrentDirectory();
+
+        var input = root["input"];
+        if (input is null)
+            errors.Add(new(file, root.Line, root.Column, "$.input", "missing required key; expected an array of source stages (for example {\"type\": \"jsonl\", \"paths\": [...]})"));
+        else
+            foreach (var item in input.Kind == JsonKind.Array ? input.Items! : [input])
+                if (Build(item, [StageShape.Source], "input", registry, settings, baseDir, file, errors, null) is SourceStage s)
+                    sources.Add(s);
+
+        var stageList = root["stages"];
+        if (stageList is not null)
+        {
+            if (stageList.Kind != JsonKind.Array)
+                errors.Add(new(file, stageList.Line, stageList.Column, stageList.Path, $"expected an array of stages, found {stageList.KindName}"));
+            else
+                foreach (var item in stageList.Items!)
+                    if (Build(item, [StageShape.Map, StageShape.Expand, StageShape.Global], "stages", registry, settings, baseDir, file, errors, null) is { } st)
+                        stages.Add(st);
+        }
+
+        var output = root["output"];
+        if (output is null)
+            errors.Add(new(file, root.Line, root.Column, "$.output", "missing required key; expected a sink stage (for example {\"type\": \"parquet\", \"path\": \"out/corpus\"})"));
+        else
+            sink = Build(output, [StageShape.Sink], "output", registry, settings, baseDir, file, errors, outputOverride) as SinkStage;
+
+        if (errors.Count > 0) throw new ConfigException(errors);
+
+        // Stage names key the statistics, so they must be unique.
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var st in stages)
+            if (!names.Add(st.Name))
+                errors.Add(new(file, 0, 0, "$.stages", $"two stages are named '{st.Name}'; give one a distinct \"name\""));
+        if (errors.Count > 0) throw new ConfigException(errors);
+
+        var canonical = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(canonical)) root.WriteTo(w);
+        return new Pipeline
+        {
+            Settings = settings,
+            File = file,
+            Sources = sources,
+            Stages = stages,
+            Sink = sink!,
+            CanonicalJson = Encoding.UTF8.GetString(canonical.WrittenSpan),
+        };
+    }
+
+    static Stage? Build(JsonNodeP node, StageShape[] shapes, string where, StageRegistry registry, PipelineSettings settings,
+        string baseDir, string file, List<ConfigError> errors, string? outputOverride)
+    {
+        if (node.Kind != JsonKind.Object)
+        {
+            errors.Add(new(file, node.Line, node.Column, node.Path, $"expected a stage object with a \"type\", found {node.KindName}"));
+            return null;
+        }
+        var allowed = registry.All.Where(d => shapes.Contains(d.Shape)).Select(d => d.Type).ToList();
+        var typeNode = node["type"];
+        if (typeNode is null || typeNode.Kind != JsonKind.String)
+        {
+            var at = typeNode ?? node;
+            errors.Add(new(file, at.Line, at.Column, JsonTree.PathOf(node.Path, "type"),
+                $"expected a stage type string, one of: {string.Join(", ", allowed)}"));
+            return null;
+        }
+        string type = typeNode.Text!;
+        var desc = registry.Find(type);
+        if (desc is null)
+        {
+            errors.Add(new(file, typeNode.Line, typeNode.Column, typeNode.Path,
+                $"unknown stage type '{type}'{NameSuggester.DidYouMean(type, allowed)}"));
+            return null;
+        }
+        if (!shapes.Contains(desc.Shape))
+        {
+            errors.Add(new(file, typeNode.Line, typeNode.Column, typeNode.Path,
+                $"'{type}' is a {desc.Shape.ToString().ToLowerInvariant()} stage; {where} takes {string.Join(" or ", shapes.Select(s => s.ToString().ToLowerInvariant()))} stages ({string.Join(", ", allowed)})"));
+            return null;
+        }
+        var nameNode = node["name"];
+        if (nameNode is not null && nameNode.Kind != JsonKind.String)
+        {
+            errors.Add(new(file, nameNode.Line, nameNode.Column, nameNode.Path, $"expected a string, found {nameNode.KindName}"));
+            return null;
+        }
+        var options = OptionsBinder.Bind(desc.OptionsType, node, file, errors, StageReserved);
+        if (options is null) return null;
+        if (outputOverride is not null && options is IHasOutputPath op) op.OverridePath(outputOverride);
+        try
+        {
+            return desc.Create(options, new StageInit
+            {
+                Name = nameNode?.Text ?? type,
+                Type = type,
+                Seed = (ulong)settings.Seed,
+                BaseDirectory = baseDir,
+                Settings = settings,
+            });
+        }
+        catch (OptionException ex)
+        {
+            var at = node[ex.Option] ?? node;
+            errors.Add(new(file, at.Line, at.Column, JsonTree.PathOf(node.Path, ex.Option), ex.Message));
+            return null;
+        }
+    }
+}
+
+/// <summary>Sink options whose path the command line may override (<c>run --output</c>).</summary>
+public interface IHasOutputPath
+{
+    void OverridePath(string path);
+}

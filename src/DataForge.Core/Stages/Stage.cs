@@ -1,0 +1,192 @@
+using System.Reflection;
+using DataForge.Documents;
+using DataForge.Execution;
+using DataForge.Pipelines;
+
+namespace DataForge.Stages;
+
+/// <summary>The five shapes a stage can have (DESIGN.md, "Stages").</summary>
+public enum StageShape { Source, Map, Expand, Global, Sink }
+
+/// <summary>Registers a stage class under its JSON <c>type</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class StageAttribute(string type, StageShape shape, string summary) : Attribute
+{
+    public string Type { get; } = type;
+    public StageShape Shape { get; } = shape;
+    public string Summary { get; } = summary;
+}
+
+/// <summary>What a stage learns when it is built from a pipeline.</summary>
+public sealed class StageInit
+{
+    /// <summary>Instance name (the JSON <c>name</c>, or the type).</summary>
+    public required string Name { get; init; }
+    public required string Type { get; init; }
+    /// <summary>The pipeline seed; stages with their own <c>seed</c> option use that instead.</summary>
+    public ulong Seed { get; init; } = 42;
+    /// <summary>Relative paths in options resolve against this directory.</summary>
+    public string BaseDirectory { get; init; } = Directory.GetCurrentDirectory();
+    public PipelineSettings Settings { get; init; } = new();
+
+    public string ResolvePath(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
+}
+
+/// <summary>Base of every stage. Stage classes take <c>(TOptions options, StageInit init)</c>.</summary>
+public abstract class Stage
+{
+    protected Stage(StageInit init)
+    {
+        Name = init.Name;
+        Type = init.Type;
+    }
+
+    public string Name { get; }
+    public string Type { get; }
+}
+
+/// <summary>batch -&gt; batch; may drop rows (with a reason) or add columns. Stateless and thread-safe.</summary>
+public abstract class MapStage(StageInit init) : Stage(init)
+{
+    public abstract DocumentBatch Process(DocumentBatch batch, StageContext context);
+}
+
+/// <summary>One document -&gt; zero or more documents. Inputs that yield nothing are recorded as dropped.</summary>
+public abstract class ExpandStage(StageInit init) : Stage(init)
+{
+    public abstract DocumentBatch Expand(DocumentBatch batch, StageContext context);
+}
+
+/// <summary>Something a source can be split into; partitions are processed independently.</summary>
+public sealed record PartitionSpec(string Description, string? Path, long Start, long End, int Index = 0)
+{
+    /// <summary>Bytes this partition is expected to read (for progress).</summary>
+    public long Bytes => End - Start;
+}
+
+/// <summary>Produces documents: file readers and generators.</summary>
+public abstract class SourceStage(StageInit init) : Stage(init)
+{
+    /// <summary>Splits the input into partitions, deterministically (never depending on worker count).</summary>
+    public abstract IReadOnlyList<PartitionSpec> Plan(PlanContext context);
+
+    /// <summary>Reads one partition as batches; bad records go to <see cref="SourceContext.Reject"/>.</summary>
+    public abstract IEnumerable<DocumentBatch> Read(PartitionSpec partition, SourceContext context);
+}
+
+/// <summary>Needs the whole corpus: observe every partition, resolve once, then apply per partition.</summary>
+public abstract class GlobalStage(StageInit init) : Stage(init)
+{
+    /// <summary>Phase 1, per partition in parallel. Observers spill what they need under <see cref="GlobalContext.WorkDirectory"/>.</summary>
+    public abstract IGlobalObserver CreateObserver(int partition, GlobalContext context);
+
+    /// <summary>Phase 2, once, after every partition was observed. Must be idempotent (resume re-runs it).</summary>
+    public abstract void Resolve(GlobalContext context);
+
+    /// <summary>Phase 3, per partition: rows arrive in the same order they were observed; <see cref="StageContext.RowOffset"/> gives the first row's index.</summary>
+    public abstract DocumentBatch Apply(DocumentBatch batch, StageContext context);
+}
+
+public interface IGlobalObserver
+{
+    void Observe(DocumentBatch batch, long rowOffset);
+    /// <summary>Makes what was observed durable (atomically), so a resumed run can skip this partition.</summary>
+    void Complete();
+}
+
+/// <summary>Writes documents out. One <see cref="IPartitionSink"/> per partition, so output order never depends on threads.</summary>
+public abstract class SinkStage(StageInit init) : Stage(init)
+{
+    public abstract string OutputPath { get; }
+    public abstract IPartitionSink Open(int partition, SinkContext context);
+    /// <summary>Format name recorded in the manifest.</summary>
+    public abstract string Format { get; }
+}
+
+public interface IPartitionSink : IDisposable
+{
+    void Write(DocumentBatch batch);
+    /// <summary>Closes and renames the partition's shards into place; returns them in order.</summary>
+    IReadOnlyList<ShardInfo> Complete();
+}
+
+/// <summary>A stage type known to the registry.</summary>
+public sealed class StageDescriptor
+{
+    public required string Type { get; init; }
+    public required StageShape Shape { get; init; }
+    public required string Summary { get; init; }
+    public required Type OptionsType { get; init; }
+    public required Type StageType { get; init; }
+
+    public IReadOnlyList<OptionInfo> Options => OptionInfo.For(OptionsType);
+
+    public Stage Create(object options, StageInit init)
+    {
+        var ctor = StageType.GetConstructor([OptionsType, typeof(StageInit)])!;
+        try
+        {
+            return (Stage)ctor.Invoke([options, init]);
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+            throw;
+        }
+    }
+}
+
+/// <summary>Stage types keyed by JSON <c>type</c>, discovered from <see cref="StageAttribute"/>s.</summary>
+public sealed class StageRegistry
+{
+    readonly Dictionary<string, StageDescriptor> _byType = new(StringComparer.Ordinal);
+    readonly List<StageDescriptor> _ordered = [];
+
+    public static StageRegistry Core { get; } = FromAssemblies(typeof(StageRegistry).Assembly);
+
+    public static StageRegistry FromAssemblies(params Assembly[] assemblies)
+    {
+        var r = new StageRegistry();
+        foreach (var a in assemblies.Distinct())
+            foreach (var t in a.GetTypes().Where(t => !t.IsAbstract).OrderBy(t => t.FullName, StringComparer.Ordinal))
+                if (t.GetCustomAttribute<StageAttribute>() is { } attr)
+                    r.Add(t, attr);
+        return r;
+    }
+
+    public void Add(Type stageType, StageAttribute attr)
+    {
+        var ctor = stageType.GetConstructors().FirstOrDefault(c =>
+        {
+            var ps = c.GetParameters();
+            return ps.Length == 2 && ps[1].ParameterType == typeof(StageInit);
+        }) ?? throw new InvalidOperationException($"{stageType} needs a constructor (TOptions, StageInit)");
+        var d = new StageDescriptor
+        {
+            Type = attr.Type,
+            Shape = attr.Shape,
+            Summary = attr.Summary,
+            OptionsType = ctor.GetParameters()[0].ParameterType,
+            StageType = stageType,
+        };
+        if (!_byType.TryAdd(d.Type, d)) throw new InvalidOperationException($"stage type '{d.Type}' registered twice");
+        _ordered.Add(d);
+    }
+
+    public StageRegistry With(params Assembly[] assemblies)
+    {
+        var r = new StageRegistry();
+        foreach (var d in _ordered) { r._byType[d.Type] = d; r._ordered.Add(d); }
+        foreach (var a in assemblies)
+            foreach (var t in a.GetTypes().Where(t => !t.IsAbstract).OrderBy(t => t.FullName, StringComparer.Ordinal))
+                if (t.GetCustomAttribute<StageAttribute>() is { } attr && !r._byType.ContainsKey(attr.Type))
+                    r.Add(t, attr);
+        return r;
+    }
+
+    public StageDescriptor? Find(string type) => _byType.GetValueOrDefault(type);
+
+    /// <summary>All stages, sorted by shape then type (the order of the schema and the reference).</summary>
+    public IReadOnlyList<StageDescriptor> All =>
+        _ordered.OrderBy(d => d.Shape).ThenBy(d => d.Type, StringComparer.Ordinal).ToList();
+}
