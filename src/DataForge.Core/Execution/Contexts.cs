@@ -20,6 +20,7 @@ public sealed class StageContext
     /// <summary>For global stages: index (within the partition) of the first row of the current batch.</summary>
     public long RowOffset { get; internal set; }
     internal DroppedWriter? DroppedWriter { get; init; }
+    internal int LiveIndex { get; init; } = -1;
 
     /// <summary>Records that <paramref name="row"/> of <paramref name="batch"/> was dropped for <paramref name="reason"/> (<c>stage.rule</c>).</summary>
     public void Drop(DocumentBatch batch, int row, string reason)

@@ -31,6 +31,10 @@ public sealed class RunProgress
     public long PartitionsTotal;
     public long TotalBytes;
     public volatile string Phase = "planning";
+    /// <summary>Processing stages in pipeline order, with live document counts in and out.</summary>
+    public string[] StageNames { get; internal set; } = [];
+    public long[] StageIn { get; internal set; } = [];
+    public long[] StageOut { get; internal set; } = [];
     readonly Stopwatch _clock = Stopwatch.StartNew();
     public TimeSpan Elapsed => _clock.Elapsed;
 }
@@ -110,6 +114,9 @@ public sealed class PipelineRunner
             foreach (var spec in src.Plan(planCtx))
                 partitions.Add((src, spec with { Index = partitions.Count }));
         progress.PartitionsTotal = partitions.Count;
+        progress.StageNames = pipeline.Stages.Select(s => s.Name).ToArray();
+        progress.StageIn = new long[pipeline.Stages.Count];
+        progress.StageOut = new long[pipeline.Stages.Count];
         progress.TotalBytes = partitions.Sum(p => p.Spec.Bytes);
         CheckRunIdentity(work, pipeline, partitions.Select(p => p.Spec.Description).ToList(), options);
 
@@ -378,13 +385,13 @@ public sealed class PipelineRunner
         {
             var s = new StageStats { Name = gb.Name, Type = gb.Type };
             allStats.Add(s);
-            steps.Add((gb, new StageContext { Stats = s, Partition = p, Seed = seed, DroppedWriter = dropped }));
+            steps.Add((gb, new StageContext { Stats = s, Partition = p, Seed = seed, DroppedWriter = dropped, LiveIndex = IndexOf(pipeline.Stages, gb) }));
         }
         foreach (var st in seg.Stages)
         {
             var s = new StageStats { Name = st.Name, Type = st.Type };
             allStats.Add(s);
-            steps.Add((st, new StageContext { Stats = s, Partition = p, Seed = seed, DroppedWriter = dropped }));
+            steps.Add((st, new StageContext { Stats = s, Partition = p, Seed = seed, DroppedWriter = dropped, LiveIndex = IndexOf(pipeline.Stages, st) }));
         }
 
         IPartitionSink terminal = final
@@ -451,7 +458,7 @@ public sealed class PipelineRunner
                         foreach (var (stage, ctx) in steps)
                         {
                             if (batch.Length == 0) break;
-                            batch = ApplyStage(stage, ctx, batch);
+                            batch = ApplyStage(stage, ctx, batch, progress);
                         }
                         if (batch.Length == 0) continue;
                         observer?.Observe(batch, observed);
@@ -482,7 +489,13 @@ public sealed class PipelineRunner
         }
     }
 
-    static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch)
+    static int IndexOf(IReadOnlyList<Stage> stages, Stage s)
+    {
+        for (int i = 0; i < stages.Count; i++) if (ReferenceEquals(stages[i], s)) return i;
+        return -1;
+    }
+
+    static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch, RunProgress progress)
     {
         long t0 = Stopwatch.GetTimestamp();
         var s = ctx.Stats;
@@ -512,6 +525,11 @@ public sealed class PipelineRunner
             throw new InvalidOperationException($"stage '{stage.Name}' returned {result.Length} of {batch.Length} documents but recorded {droppedNow} drops");
         s.Out += result.Length;
         s.OutBytes += result.TextBytes;
+        if (ctx.LiveIndex >= 0)
+        {
+            Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], batch.Length);
+            Interlocked.Add(ref progress.StageOut[ctx.LiveIndex], result.Length);
+        }
         s.Seconds += Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return result;
     }

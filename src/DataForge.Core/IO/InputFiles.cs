@@ -127,24 +127,51 @@ public static class InputFiles
 }
 
 /// <summary>
-/// Wraps a decompression stream and turns a premature end of the compressed data (which some
-/// decoders report as a normal end of stream) and decoder errors into <see cref="InputException"/>.
+/// Wraps a decompression stream and turns decoder errors and a premature end of the compressed data
+/// into <see cref="InputException"/>. .NET's GZipStream ends quietly on truncated input, so the gzip
+/// trailer (CRC-32 and length of the data) is checked against what was decompressed.
 /// </summary>
 sealed class TruncationCheckingStream(Stream inner, FileStream file, string path, string format) : Stream
 {
+    readonly System.IO.Hashing.Crc32? _crc = format == "gzip" ? new System.IO.Hashing.Crc32() : null;
+    long _total;
+    bool _ended;
+
     public override int Read(Span<byte> buffer)
     {
+        if (_ended) return 0;
         int n;
         try { n = inner.Read(buffer); }
         catch (Exception ex) when (ex is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException)
         {
             throw new InputException($"{path}: corrupt or truncated {format} data ({ex.Message})", ex);
         }
-        if (n == 0 && buffer.Length > 0 && format == "zstd" && inner is ZstdSharp.DecompressionStream && file.Position < file.Length)
+        if (n > 0)
+        {
+            _crc?.Append(buffer[..n]);
+            _total += n;
+            return n;
+        }
+        if (buffer.Length == 0) return 0;
+        _ended = true;
+        if (_crc is not null) CheckGzipTrailer();
+        else if (file.Position < file.Length)
             throw new InputException($"{path}: truncated zstd data (stream ended at compressed byte {file.Position} of {file.Length})");
-        return n;
+        return 0;
     }
 
+    void CheckGzipTrailer()
+    {
+        if (file.Length < 18) throw new InputException($"{path}: truncated gzip data (file is {file.Length} bytes)");
+        Span<byte> trailer = stackalloc byte[8];
+        file.Seek(-8, SeekOrigin.End);
+        file.ReadExactly(trailer);
+        uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        if (crc != _crc!.GetCurrentHashAsUInt32() || size != (uint)_total)
+            throw new InputException($"{path}: truncated or corrupt gzip data (decompressed {_total} bytes, but the gzip trailer does not match; "
+                + "a file made by concatenating several gzip members must be recompressed as one)");
+    }
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override bool CanRead => true;
     public override bool CanSeek => false;

@@ -46,7 +46,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         var parser = new LineParser(this, sourceName, display);
         var builder = new DocumentBatchBuilder();
         bool any = false;
-        while (lines.TryReadLine(out var line))
+        while (NextLine(lines, display, out var line))
         {
             if (!any && lines.LineOffset == 0 && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) line = line[3..];
             any = true;
@@ -75,6 +75,17 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
             ctx.Stats.In += batch.Length;
             ctx.Stats.OutBytes += batch.TextBytes;
             yield return batch;
+        }
+    }
+
+    /// <summary>Reads a line; decompression errors get the line number they occurred at.</summary>
+    static bool NextLine(LineReader lines, string display, out ReadOnlySpan<byte> line)
+    {
+        try { return lines.TryReadLine(out line); }
+        catch (InputException ex)
+        {
+            string detail = ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+            throw new InputException($"{display}:{lines.LinesRead + 1}: {detail}", ex);
         }
     }
 

@@ -5,7 +5,7 @@ using DataForge.Stages;
 namespace DataForge.Pipelines;
 
 /// <summary>Pipeline-level settings: the top-level keys of a pipeline file besides input, stages and output.</summary>
-public sealed class PipelineSettings
+public sealed record PipelineSettings
 {
     [Option("Pipeline name, shown in stats and reports.")]
     public string Name { get; init; } = "pipeline";
@@ -136,7 +136,7 @@ public sealed class Pipeline
             return null;
         }
         string type = typeNode.Text!;
-        var desc = registry.Find(type);
+        var desc = registry.Find(type, shapes);
         if (desc is null)
         {
             errors.Add(new(file, typeNode.Line, typeNode.Column, typeNode.Path,

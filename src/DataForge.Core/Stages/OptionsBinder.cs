@@ -108,8 +108,9 @@ public static class OptionsBinder
             if (attr is not null && ((!double.IsNaN(attr.Min) && d < attr.Min) || (!double.IsNaN(attr.Max) && d > attr.Max)
                 || (!double.IsNaN(attr.ExclusiveMin) && d <= attr.ExclusiveMin)))
                 return Fail();
-            result = t == typeof(int) ? (int)d : t == typeof(long) ? long.Parse(v.Text!, NumberStyles.Float, CultureInfo.InvariantCulture)
-                : t == typeof(float) ? (float)d : d;
+            result = t == typeof(int) ? (object)(int)d
+                : t == typeof(long) ? (object)(long)decimal.Parse(v.Text!, NumberStyles.Float, CultureInfo.InvariantCulture)
+                : t == typeof(float) ? (object)(float)d : (object)d;
             return true;
         }
         if (OptionInfo.ElementType(t) is { } et)

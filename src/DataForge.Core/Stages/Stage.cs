@@ -169,22 +169,37 @@ public sealed class StageRegistry
             OptionsType = ctor.GetParameters()[0].ParameterType,
             StageType = stageType,
         };
-        if (!_byType.TryAdd(d.Type, d)) throw new InvalidOperationException($"stage type '{d.Type}' registered twice");
+        // Readers and writers share format names (jsonl, parquet, arrow), so the key includes the role.
+        if (!_byType.TryAdd(Key(d.Type, d.Shape), d)) throw new InvalidOperationException($"stage type '{d.Type}' registered twice");
         _ordered.Add(d);
     }
 
     public StageRegistry With(params Assembly[] assemblies)
     {
         var r = new StageRegistry();
-        foreach (var d in _ordered) { r._byType[d.Type] = d; r._ordered.Add(d); }
+        foreach (var d in _ordered) { r._byType[Key(d.Type, d.Shape)] = d; r._ordered.Add(d); }
         foreach (var a in assemblies)
             foreach (var t in a.GetTypes().Where(t => !t.IsAbstract).OrderBy(t => t.FullName, StringComparer.Ordinal))
-                if (t.GetCustomAttribute<StageAttribute>() is { } attr && !r._byType.ContainsKey(attr.Type))
+                if (t.GetCustomAttribute<StageAttribute>() is { } attr && !r._byType.ContainsKey(Key(attr.Type, attr.Shape)))
                     r.Add(t, attr);
         return r;
     }
 
-    public StageDescriptor? Find(string type) => _byType.GetValueOrDefault(type);
+    static string Key(string type, StageShape shape) => shape switch
+    {
+        StageShape.Source => "source:",
+        StageShape.Sink => "sink:",
+        _ => "stage:",
+    } + type;
+
+    /// <summary>The stage of that type, preferring the given shapes (a reader and a writer may share a name).</summary>
+    public StageDescriptor? Find(string type, params StageShape[] preferred)
+    {
+        foreach (var shape in preferred)
+            if (_byType.GetValueOrDefault(Key(type, shape)) is { } d && d.Shape == shape) return d;
+        return _byType.GetValueOrDefault(Key(type, StageShape.Map)) ?? _byType.GetValueOrDefault(Key(type, StageShape.Source))
+            ?? _byType.GetValueOrDefault(Key(type, StageShape.Sink));
+    }
 
     /// <summary>All stages, sorted by shape then type (the order of the schema and the reference).</summary>
     public IReadOnlyList<StageDescriptor> All =>

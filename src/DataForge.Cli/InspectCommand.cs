@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using Apache.Arrow;
+using DataForge.Documents;
+using DataForge.IO;
+
+namespace DataForge.Cli;
+
+public static class InspectCommand
+{
+    public static Command Build(CliIO io)
+    {
+        var path = new Argument<string>("path") { Description = "A shard file or an output directory." };
+        var rows = new Option<int>("--rows", "-n") { Description = "Sample documents to show.", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("inspect", "Show a shard's or output directory's schema, row counts, sample documents and stats.") { path, rows };
+        cmd.SetAction(parse =>
+        {
+            string p = parse.GetValue(path)!;
+            int n = Math.Max(0, parse.GetValue(rows));
+            if (Directory.Exists(p)) InspectDirectory(io, p, n);
+            else if (File.Exists(p)) InspectShard(io, p, n);
+            else throw new CliUsageException($"{p}: no such file or directory");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    static void InspectDirectory(CliIO io, string dir, int n)
+    {
+        string manifest = Path.Combine(dir, "manifest.json");
+        if (!File.Exists(manifest))
+            throw new CliUsageException($"{dir}: no manifest.json; not a finished DataForge output directory" + (Directory.Exists(Path.Combine(dir, "_work")) ? " (an interrupted run: use run --resume)" : ""));
+        using var m = JsonDocument.Parse(File.ReadAllBytes(manifest));
+        var shards = m.RootElement.GetProperty("shards").EnumerateArray().ToList();
+        io.Out.WriteLine($"{dir}: pipeline '{m.RootElement.GetProperty("pipeline").GetString()}', format {m.RootElement.GetProperty("format").GetString()}, "
+            + $"{m.RootElement.GetProperty("rows").GetInt64():N0} documents in {shards.Count} shard(s), {shards.Sum(s => s.GetProperty("bytes").GetInt64()) / 1e6:F1} MB"
+            + (File.Exists(Path.Combine(dir, "_SUCCESS")) ? "" : " (no _SUCCESS: incomplete)"));
+        string stats = Path.Combine(dir, "stats.json");
+        if (File.Exists(stats))
+        {
+            using var s = JsonDocument.Parse(File.ReadAllBytes(stats));
+            var r = s.RootElement;
+            io.Out.WriteLine($"stats: {r.GetProperty("documents_in").GetInt64():N0} in, {r.GetProperty("documents_out").GetInt64():N0} out, "
+                + $"{r.GetProperty("dropped").GetInt64():N0} dropped, {r.GetProperty("rejected").GetInt64():N0} rejected");
+            foreach (var st in r.GetProperty("stages").EnumerateArray())
+            {
+                var drops = st.GetProperty("dropped").EnumerateObject().Select(d => $"{d.Name} {d.Value.GetInt64():N0}").ToList();
+                io.Out.WriteLine($"  {st.GetProperty("name").GetString(),-20} {st.GetProperty("in").GetInt64(),12:N0} -> {st.GetProperty("out").GetInt64(),12:N0}"
+                    + (drops.Count > 0 ? "  " + string.Join(", ", drops) : ""));
+            }
+        }
+        if (shards.Count > 0) InspectShard(io, Path.Combine(dir, shards[0].GetProperty("file").GetString()!), n);
+    }
+
+    static void InspectShard(CliIO io, string file, int n)
+    {
+        long rows = 0;
+        Schema? schema = null;
+        var samples = new List<string>();
+        foreach (var b in ShardFiles.Read(file))
+        {
+            schema ??= b.Schema;
+            for (int i = 0; i < b.Length && samples.Count < n; i++) samples.Add(Describe(b, i));
+            rows += b.Length;
+        }
+        io.Out.WriteLine($"{file}: {rows:N0} documents");
+        if (schema is not null)
+            io.Out.WriteLine("columns: " + string.Join(", ", schema.FieldsList.Select(f => $"{f.Name}:{f.DataType.Name}")));
+        foreach (var s in samples) io.Out.WriteLine(s);
+    }
+
+    static string Describe(DocumentBatch b, int i)
+    {
+        string text = b.Text.GetString(i).Replace("\n", "\\n", StringComparison.Ordinal);
+        if (text.Length > 160) text = text[..157] + "...";
+        var extras = new List<string>();
+        for (int c = 0; c < b.Schema.FieldsList.Count; c++)
+        {
+            var f = b.Schema.GetFieldByIndex(c);
+            if (Columns.IsCore(f.Name)) continue;
+            var a = b.Batch.Column(c);
+            extras.Add($"{f.Name}={(a.IsNull(i) ? "null" : a switch { FloatArray x => x.Values[i].ToString("G6", System.Globalization.CultureInfo.InvariantCulture), DoubleArray x => x.Values[i].ToString("G6", System.Globalization.CultureInfo.InvariantCulture), StringArray x => x.GetString(i), Int64Array x => x.Values[i].ToString(System.Globalization.CultureInfo.InvariantCulture), Int32Array x => x.Values[i].ToString(System.Globalization.CultureInfo.InvariantCulture), _ => "?" })}");
+        }
+        return $"- {b.Id.GetString(i)} [{b.Source.GetString(i)}]{(extras.Count > 0 ? " " + string.Join(" ", extras) : "")}: {text}";
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using DataForge.Execution;
+using DataForge.Pipelines;
+
+namespace DataForge.Cli;
+
+public static class RunCommand
+{
+    public static Command Build(CliIO io)
+    {
+        var pipelineArg = new Argument<string>("pipeline") { Description = "Pipeline JSON file." };
+        var output = new Option<string?>("--output", "-o") { Description = "Output directory (overrides the pipeline's output.path)." };
+        var workers = new Option<int>("--workers", "-w") { Description = "Worker threads (default: number of cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in the same output directory." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the contents of a non-empty output directory." };
+        var limit = new Option<long?>("--limit") { Description = "Read at most N documents (in input order), for trying a pipeline." };
+        var cmd = new Command("run", "Run a pipeline: read, process and write a sharded corpus with manifest.json and stats.json.")
+        {
+            pipelineArg, output, workers, resume, overwrite, limit,
+        };
+        cmd.SetAction(parse =>
+        {
+            int w = parse.GetValue(workers);
+            if (w < 1) throw new CliUsageException($"--workers must be >= 1, got {w}");
+            long? lim = parse.GetValue(limit);
+            if (lim is < 0) throw new CliUsageException($"--limit must be >= 0, got {lim}");
+            var pipeline = Pipeline.Load(parse.GetValue(pipelineArg)!, DataForgeCli.Registry, parse.GetValue(output));
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var progress = new RunProgress();
+                var options = new RunOptions
+                {
+                    Workers = w,
+                    Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
+                    Limit = lim,
+                    Progress = progress,
+                    Cancellation = cts.Token,
+                };
+                var result = ProgressDisplay.Track(io, progress, () => PipelineRunner.Run(pipeline, options));
+                var s = result.Stats;
+                io.Out.WriteLine($"{pipeline.Settings.Name}: {s.DocumentsIn:N0} documents in, {s.DocumentsOut:N0} out, {s.Dropped:N0} dropped, {s.Rejected:N0} rejected"
+                    + (s.Added > 0 ? $", {s.Added:N0} added" : "") + $" in {s.Seconds:F1}s");
+                foreach (var st in s.Stages.Where(x => x.DroppedTotal > 0 || x.Rejected > 0))
+                    io.Out.WriteLine($"  {st.Name}: " + string.Join(", ", st.Dropped.Select(kv => $"{kv.Key} {kv.Value:N0}").Concat(st.Rejected > 0 ? [$"rejected {st.Rejected:N0}"] : [])));
+                io.Out.WriteLine($"output: {result.OutputDirectory} ({result.Shards.Count} shard(s), manifest.json, stats.json)");
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return cmd;
+    }
+}
