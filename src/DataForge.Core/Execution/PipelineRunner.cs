@@ -425,10 +425,17 @@ public sealed class PipelineRunner
             {
                 try
                 {
-                    foreach (var raw in input)
+                    foreach (var raw in localLimit > 0 ? input : [])
                     {
                         var batch = raw;
-                        if (localLimit <= 0) break;
+                        if (localLimit <= 0)
+                        {
+                            // Read past the limit: this batch does not count as read.
+                            sctx.Stats.In -= raw.Length;
+                            sctx.Stats.Out -= raw.Length;
+                            sctx.Stats.OutBytes -= raw.TextBytes;
+                            break;
+                        }
                         if (batch.Length > localLimit)
                         {
                             long cut = batch.Length - localLimit;
