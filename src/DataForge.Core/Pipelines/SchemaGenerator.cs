@@ -138,7 +138,7 @@ public static class SchemaGenerator
         {
             w.WriteStartObject(o.Name);
             w.WriteString("description", o.Description);
-            WriteType(w, o.Type, o.Attribute);
+            WriteType(w, o.Type, o.Attribute, o.Nullable);
             if (OptionInfo.DefaultAsJson(o.DefaultValue) is { } def && !(o.DefaultValue is string s && s.Length == 0))
             {
                 w.WritePropertyName("default");
@@ -148,11 +148,9 @@ public static class SchemaGenerator
         }
     }
 
-    static void WriteType(Utf8JsonWriter w, Type type, OptionAttribute? a)
+    static void WriteType(Utf8JsonWriter w, Type type, OptionAttribute? a, bool nullable = false)
     {
-        var underlying = Nullable.GetUnderlyingType(type);
-        var t = underlying ?? type;
-        bool nullable = underlying is not null || (!t.IsValueType && a?.Required != true && t == typeof(string) && a is not null);
+        var t = Nullable.GetUnderlyingType(type) ?? type;
         void TypeName(string name)
         {
             if (nullable) { w.WriteStartArray("type"); w.WriteStringValue(name); w.WriteStringValue("null"); w.WriteEndArray(); }

@@ -13,6 +13,8 @@ public sealed class OptionInfo
     public required OptionAttribute Attribute { get; init; }
     public required object? DefaultValue { get; init; }
     public Type Type => Property.PropertyType;
+    /// <summary>Whether JSON null is accepted: the property is a nullable value type or declared <c>string?</c> and the like.</summary>
+    public required bool Nullable { get; init; }
     public string Description => Attribute.Description;
 
     static readonly Dictionary<Type, IReadOnlyList<OptionInfo>> Cache = [];
@@ -28,6 +30,7 @@ public sealed class OptionInfo
             var chain = new List<Type>();
             for (var t = optionsType; t is not null && t != typeof(object); t = t.BaseType) chain.Insert(0, t);
             var list = new List<OptionInfo>();
+            var nullability = new NullabilityInfoContext();
             foreach (var t in chain)
             {
                 foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
@@ -41,6 +44,7 @@ public sealed class OptionInfo
                         Property = p,
                         Attribute = attr,
                         DefaultValue = p.GetValue(defaults),
+                        Nullable = nullability.Create(p).WriteState == NullabilityState.Nullable,
                     });
                 }
             }
@@ -72,7 +76,7 @@ public sealed class OptionInfo
 
     internal static string Expectation(Type t, OptionAttribute? a)
     {
-        t = Nullable.GetUnderlyingType(t) ?? t;
+        t = System.Nullable.GetUnderlyingType(t) ?? t;
         string bounds = Bounds(a);
         if (t == typeof(int) || t == typeof(long)) return "an integer" + bounds;
         if (t == typeof(double) || t == typeof(float)) return "a number" + bounds;

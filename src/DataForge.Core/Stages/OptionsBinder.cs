@@ -44,7 +44,7 @@ public static class OptionsBinder
                 errors.Add(new(file, value.Line, value.Column, value.Path, $"option '{key}' is given twice"));
                 continue;
             }
-            if (TryConvert(value, info.Type, info.Attribute, file, errors, out var converted))
+            if (TryConvert(value, info.Type, info.Attribute, file, errors, out var converted, info.Nullable))
                 info.Property.SetValue(target, converted);
         }
         foreach (var info in infos)
@@ -63,11 +63,11 @@ public static class OptionsBinder
         return errors.Count == before ? target : null;
     }
 
-    static bool TryConvert(JsonNodeP v, Type type, OptionAttribute? attr, string file, List<ConfigError> errors, out object? result)
+    static bool TryConvert(JsonNodeP v, Type type, OptionAttribute? attr, string file, List<ConfigError> errors, out object? result, bool allowNull = false)
     {
         result = null;
         var underlying = Nullable.GetUnderlyingType(type);
-        bool nullable = underlying is not null || !type.IsValueType;
+        bool nullable = underlying is not null || allowNull;
         var t = underlying ?? type;
         bool Fail()
         {
