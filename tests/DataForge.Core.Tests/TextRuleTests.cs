@@ -128,3 +128,41 @@ public class TextRuleTests
         Assert.True(differ > 100, "a different seed must give a different sample");
     }
 }
+
+public class NormalizerPropertyTests
+{
+    static readonly string Alphabet = "ab ,.\t\n\r\u00A0\u3000\u200B\u0001\u000Béè\u0301\u0065数据ｶﾞ\u2028\u2000ﬁ\uFF21…—“”ガ\u3099";
+
+    [Fact]
+    public void Quick_check_never_claims_stable_text_that_normalisation_would_change()
+    {
+        var rng = new Random(11);
+        int stable = 0;
+        for (int k = 0; k < 20000; k++)
+        {
+            var s = new string(Enumerable.Range(0, rng.Next(0, 12)).Select(_ => Alphabet[rng.Next(Alphabet.Length)]).ToArray());
+            var bytes = Encoding.UTF8.GetBytes(s);
+            foreach (var form in new[] { NormalizationForm.FormC, NormalizationForm.FormKC })
+            {
+                if (!Normalizer.IsStable(bytes, form)) continue;
+                stable++;
+                Assert.True(s.IsNormalized(form), $"'{s}' is not {form} but passed the quick check");
+            }
+        }
+        Assert.True(stable > 1000, "the quick check should accept common text");
+    }
+
+    [Fact]
+    public void Changed_flag_matches_a_real_difference()
+    {
+        var rng = new Random(5);
+        for (int k = 0; k < 20000; k++)
+        {
+            var s = new string(Enumerable.Range(0, rng.Next(0, 30)).Select(_ => Alphabet[rng.Next(Alphabet.Length)]).ToArray());
+            var input = Encoding.UTF8.GetBytes(s);
+            var output = new byte[input.Length];
+            int n = Normalizer.Clean(input, output, new CleanupRules(), out bool changed);
+            Assert.True(!output.AsSpan(0, n).SequenceEqual(input) == changed, $"input {System.Text.Json.JsonSerializer.Serialize(s)} output {System.Text.Json.JsonSerializer.Serialize(Encoding.UTF8.GetString(output, 0, n))} changed={changed}");
+        }
+    }
+}

@@ -18,7 +18,7 @@ public sealed class Utf8ColumnBuilder
 
     public Utf8ColumnBuilder(int capacityRows = 1024, int capacityBytes = 1 << 16)
     {
-        _data = GC.AllocateUninitializedArray<byte>(Math.Max(16, capacityBytes));
+        _data = PooledBuffer.Rent(Math.Max(16, capacityBytes));
         _offsets = new int[Math.Max(4, capacityRows + 1)];
     }
 
@@ -87,17 +87,23 @@ public sealed class Utf8ColumnBuilder
         if (need > System.Array.MaxLength) throw new InvalidOperationException("a batch column exceeds 2 GB; lower batch_bytes");
         if (need <= _data.Length) return;
         long size = Math.Max(need, Math.Min(System.Array.MaxLength, (long)_data.Length * 2));
-        var bigger = GC.AllocateUninitializedArray<byte>((int)size);
+        var bigger = PooledBuffer.Rent((int)size);
         _data.AsSpan(0, _dataLength).CopyTo(bigger);
+        System.Buffers.ArrayPool<byte>.Shared.Return(_data);
         _data = bigger;
     }
 
     public StringArray Build()
     {
         var offsets = new ArrowBuffer(MemoryMarshal.AsBytes(_offsets.AsSpan(0, Count + 1)).ToArray());
-        var data = new ArrowBuffer(_data.AsMemory(0, _dataLength));
+        // The rented data array now belongs to the column; it goes back to the pool when the batch is disposed.
+        var owner = new PooledBuffer(_data, _dataLength);
+        var data = new ArrowBuffer(owner.Memory);
         var validity = _validity is null ? ArrowBuffer.Empty : new ArrowBuffer(_validity.AsMemory(0, (Count + 7) / 8));
-        return new StringArray(Count, offsets, data, validity, _nullCount);
+        _data = [];
+        var array = new StringArray(Count, offsets, data, validity, _nullCount);
+        PooledBuffer.Attach(array, owner);
+        return array;
     }
 }
 

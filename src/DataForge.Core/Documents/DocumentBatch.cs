@@ -24,7 +24,7 @@ public static class Columns
 /// <see cref="Columns.Core"/> (utf8; url, lang and meta nullable), followed by columns stages add.
 /// Text stays UTF-8 in Arrow buffers; stages read it as spans.
 /// </summary>
-public sealed class DocumentBatch
+public sealed class DocumentBatch : IDisposable
 {
     public DocumentBatch(RecordBatch batch)
     {
@@ -93,6 +93,15 @@ public sealed class DocumentBatch
         var arrays = new IArrowArray[Batch.ColumnCount];
         for (int c = 0; c < arrays.Length; c++) arrays[c] = ArrowTake.Take(Batch.Column(c), rows);
         return new DocumentBatch(new RecordBatch(Batch.Schema, arrays, rows.Length));
+    }
+
+    /// <summary>
+    /// Returns the batch's pooled buffers. Columns shared with other batches are released too, so
+    /// the executor disposes a whole chain of batches only when all of them are done with.
+    /// </summary>
+    public void Dispose()
+    {
+        for (int c = 0; c < Batch.ColumnCount; c++) PooledBuffer.Release(Batch.Column(c));
     }
 
     /// <summary>An empty batch with this batch's schema.</summary>

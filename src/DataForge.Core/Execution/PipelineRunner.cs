@@ -124,6 +124,7 @@ public sealed class PipelineRunner
         int workers = options.Limit is not null ? 1 : Math.Max(1, options.Workers);
         long limitRemaining = options.Limit ?? long.MaxValue;
         var fragments = new List<Fragment>[segments.Count];
+        bool pipelined = partitions.Count < Math.Max(1, options.Workers);
         for (int k = 0; k < segments.Count; k++)
         {
             var seg = segments[k];
@@ -133,7 +134,7 @@ public sealed class PipelineRunner
             RunParallel(partitions.Count, k == 0 ? workers : Math.Max(1, options.Workers), options.Cancellation, p =>
             {
                 results[p] = RunPartition(pipeline, seg, k, segments.Count, partitions[p].Source, partitions[p].Spec, work, outDir,
-                    options, ref limitRemaining);
+                    options, pipelined, ref limitRemaining);
                 Interlocked.Increment(ref progress.PartitionsDone);
             });
             fragments[k] = [.. results];
@@ -358,7 +359,7 @@ public sealed class PipelineRunner
     }
 
     static Fragment RunPartition(Pipeline pipeline, Segment seg, int k, int segmentCount, SourceStage source, PartitionSpec spec,
-        string work, string outDir, RunOptions options, ref long limitRemaining)
+        string work, string outDir, RunOptions options, bool pipelined, ref long limitRemaining)
     {
         int p = spec.Index;
         bool final = k == segmentCount - 1;
@@ -417,11 +418,13 @@ public sealed class PipelineRunner
         var progress = options.Progress;
         using (terminal)
         {
-            var channel = Channel.CreateBounded<DocumentBatch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
             bool limited = options.Limit is not null && k == 0;
             long localLimit = limited ? Interlocked.Read(ref limitRemaining) : long.MaxValue;
             long lastBytes = 0;
-            var producer = Task.Run(() =>
+            // Read-ahead on a second thread only pays when cores would otherwise idle (fewer
+            // partitions than workers); otherwise each worker reads and processes inline, one core each.
+            var channel = Channel.CreateBounded<DocumentBatch>(new BoundedChannelOptions(pipelined ? 4 : 1) { SingleReader = true, SingleWriter = true });
+            void Produce()
             {
                 try
                 {
@@ -449,32 +452,45 @@ public sealed class PipelineRunner
                         long br = Volatile.Read(ref sctx.BytesRead);
                         Interlocked.Add(ref progress.BytesRead, br - lastBytes);
                         lastBytes = br;
-                        channel.Writer.WriteAsync(batch, options.Cancellation).AsTask().GetAwaiter().GetResult();
+                        if (pipelined) channel.Writer.WriteAsync(batch, options.Cancellation).AsTask().GetAwaiter().GetResult();
+                        else Consume(batch);
                     }
                     channel.Writer.Complete();
                 }
-                catch (Exception ex) { channel.Writer.Complete(ex); }
-            });
+                catch (Exception ex) when (pipelined) { channel.Writer.Complete(ex); }
+            }
+            var chain = new List<DocumentBatch>(steps.Count + 1);
+            void Consume(DocumentBatch batch)
+            {
+                options.Cancellation.ThrowIfCancellationRequested();
+                chain.Add(batch);
+                foreach (var (stage, ctx) in steps)
+                {
+                    if (batch.Length == 0) break;
+                    batch = ApplyStage(stage, ctx, batch, progress);
+                    chain.Add(batch);
+                }
+                if (batch.Length > 0)
+                {
+                    observer?.Observe(batch, observed);
+                    observed += batch.Length;
+                    terminal.Write(batch);
+                    bytesOut += batch.TextBytes;
+                    if (final) Interlocked.Add(ref progress.DocumentsOut, batch.Length);
+                }
+                // Sinks and observers do not keep batches, so the whole chain's buffers go back to the pool.
+                foreach (var b in chain) b.Dispose();
+                chain.Clear();
+                FaultInjection.AfterBatch();
+            }
+            var producer = pipelined ? Task.Run(Produce) : Task.CompletedTask;
+            if (!pipelined) Produce();
             try
             {
                 var reader = channel.Reader;
-                while (reader.WaitToReadAsync(options.Cancellation).AsTask().GetAwaiter().GetResult())
+                while (pipelined && reader.WaitToReadAsync(options.Cancellation).AsTask().GetAwaiter().GetResult())
                 {
-                    while (reader.TryRead(out var batch))
-                    {
-                        foreach (var (stage, ctx) in steps)
-                        {
-                            if (batch.Length == 0) break;
-                            batch = ApplyStage(stage, ctx, batch, progress);
-                        }
-                        if (batch.Length == 0) continue;
-                        observer?.Observe(batch, observed);
-                        observed += batch.Length;
-                        terminal.Write(batch);
-                        bytesOut += batch.TextBytes;
-                        if (final) Interlocked.Add(ref progress.DocumentsOut, batch.Length);
-                        FaultInjection.AfterBatch();
-                    }
+                    while (reader.TryRead(out var batch)) Consume(batch);
                 }
             }
             finally

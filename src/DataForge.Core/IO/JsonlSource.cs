@@ -44,7 +44,8 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         var lines = new LineReader(stream, display, ranged && partition.Start > 0 ? partition.Start - 1 : 0,
             ranged ? partition.End : long.MaxValue, ranged && partition.Start > 0, options.MaxLineBytes);
         var parser = new LineParser(this, sourceName, display);
-        var builder = new DocumentBatchBuilder();
+        int capacity = (int)Math.Min(ctx.BatchBytes + (1 << 20), 1 << 30);
+        var builder = new DocumentBatchBuilder(capacity);
         bool any = false;
         while (NextLine(lines, display, out var line))
         {
@@ -62,7 +63,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
                 ctx.Stats.In += batch.Length;
                 ctx.Stats.OutBytes += batch.TextBytes;
                 yield return batch;
-                builder = new DocumentBatchBuilder();
+                builder = new DocumentBatchBuilder(capacity);
             }
         }
         ctx.BytesRead = partition.Bytes;
@@ -126,7 +127,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         {
             if (!Utf8.IsValid(line)) return $"invalid UTF-8 at byte {InvalidAt(line)} of the line";
             var r = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
-            int textLen = -1, idLen = -1, srcLen = -1, urlLen = -1, langLen = -1;
+            int textLen = -1, textStart = -1, idLen = -1, srcLen = -1, urlLen = -1, langLen = -1;
             bool metaStarted = false;
             _meta.ResetWrittenCount();
             _metaWriter.Reset(_meta);
@@ -141,7 +142,13 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
                         r.Read();
                         if (r.TokenType != JsonTokenType.String)
                             return $"field '{owner.Options2.TextField}' must be a string, found {Describe(r.TokenType)}";
-                        textLen = CopyString(ref r, ref _text);
+                        if (r.ValueIsEscaped) { textLen = CopyString(ref r, ref _text); textStart = -1; }
+                        else
+                        {
+                            // Unescaped text is appended straight from the line buffer (one copy fewer).
+                            textStart = (int)r.TokenStartIndex + 1;
+                            textLen = r.ValueSpan.Length;
+                        }
                     }
                     else if (r.ValueTextEquals(owner._idField))
                     {
@@ -194,7 +201,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
                 idLen = _displayPrefix.Length + w;
             }
             ReadOnlySpan<byte> id = _id.AsSpan(0, idLen);
-            builder.Append(id, _text.AsSpan(0, textLen), srcLen >= 0 && owner.Options.Source is null ? _source.AsSpan(0, srcLen) : sourceName,
+            builder.Append(id, textStart >= 0 ? line.Slice(textStart, textLen) : _text.AsSpan(0, textLen), srcLen >= 0 && owner.Options.Source is null ? _source.AsSpan(0, srcLen) : sourceName,
                 urlLen >= 0 ? _url.AsSpan(0, urlLen) : default, langLen >= 0 ? _lang.AsSpan(0, langLen) : default,
                 _meta.WrittenSpan, hasUrl: urlLen >= 0, hasLang: langLen >= 0, hasMeta: metaStarted);
             return null;

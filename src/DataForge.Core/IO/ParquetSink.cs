@@ -11,8 +11,11 @@ public sealed class ParquetWriterOptions : WriterOptions
     [Option("Column compression: \"snappy\", \"zstd\", \"gzip\" or \"none\".", AllowedValues = ["snappy", "zstd", "gzip", "none"])]
     public string Compression { get; init; } = "snappy";
 
-    [Option("Documents per row group.", Min = 1)]
+    [Option("Most documents per row group.", Min = 1)]
     public int RowGroupRows { get; init; } = 50_000;
+
+    [Option("A row group is closed once its text reaches this many bytes (bounds memory when writing and reading).", Min = 1 << 20)]
+    public long RowGroupBytes { get; init; } = 16L << 20;
 }
 
 /// <summary>Parquet writer (Parquet.Net): core columns as strings, added columns with their types.</summary>
@@ -26,7 +29,8 @@ public sealed class ParquetSink(ParquetWriterOptions options, StageInit init) : 
 
 sealed class ParquetShardWriter(Stream stream, ParquetWriterOptions options) : ShardFileWriter
 {
-    readonly List<DocumentBatch> _pending = [];
+    // Batches are released after Write returns, so their values are copied into column accumulators.
+    List<IColumnAccumulator>? _columns;
     int _pendingRows;
     long _pendingBytes;
     ParquetWriter? _writer;
@@ -35,13 +39,17 @@ sealed class ParquetShardWriter(Stream stream, ParquetWriterOptions options) : S
 
     public override void Write(DocumentBatch batch)
     {
-        if (_arrowSchema is null) _arrowSchema = batch.Schema;
+        if (_arrowSchema is null)
+        {
+            _arrowSchema = batch.Schema;
+            _columns = batch.Schema.FieldsList.Select(f => Accumulator(f)).ToList();
+        }
         else if (!SameColumns(_arrowSchema, batch.Schema))
             throw new InvalidOperationException($"a partition's batches changed columns ({Names(_arrowSchema)} -> {Names(batch.Schema)}); parquet shards need one schema");
-        _pending.Add(batch);
+        for (int c = 0; c < _columns!.Count; c++) _columns[c].Append(batch.Batch.Column(c));
         _pendingRows += batch.Length;
         _pendingBytes += batch.TextBytes;
-        if (_pendingRows >= options.RowGroupRows || _pendingBytes >= 128L << 20) Flush();
+        if (_pendingRows >= options.RowGroupRows || _pendingBytes >= options.RowGroupBytes) Flush();
     }
 
     static bool SameColumns(Apache.Arrow.Schema a, Apache.Arrow.Schema b)
@@ -55,6 +63,8 @@ sealed class ParquetShardWriter(Stream stream, ParquetWriterOptions options) : S
         _schema ??= new ParquetSchema(_arrowSchema!.FieldsList.Select(ToParquet).ToArray());
         _writer ??= ParquetWriter.CreateAsync(_schema, stream, new ParquetOptions
         {
+            MaximumSmallPoolFreeBytes = ParquetMemory.SmallPoolBytes,
+            MaximumLargePoolFreeBytes = ParquetMemory.LargePoolBytes,
             CompressionMethod = options.Compression switch
             {
                 "zstd" => CompressionMethod.Zstd,
@@ -66,61 +76,77 @@ sealed class ParquetShardWriter(Stream stream, ParquetWriterOptions options) : S
         using (var rg = _writer.CreateRowGroup())
         {
             var fields = _schema.GetDataFields();
-            for (int c = 0; c < fields.Length; c++)
-            {
-                var f = fields[c];
-                var first = _pending[0].Batch.Column(c);
-                switch (first)
-                {
-                    case StringArray:
-                    {
-                        var values = new string?[_pendingRows];
-                        int k = 0;
-                        foreach (var b in _pending)
-                        {
-                            var s = (StringArray)b.Batch.Column(c);
-                            for (int i = 0; i < b.Length; i++) values[k++] = s.IsNull(i) ? null : s.GetString(i);
-                        }
-                        rg.WriteAsync(f, values!).GetAwaiter().GetResult();
-                        break;
-                    }
-                    case FloatArray: WriteNullable<float>(rg, f, c); break;
-                    case DoubleArray: WriteNullable<double>(rg, f, c); break;
-                    case Int32Array: WriteNullable<int>(rg, f, c); break;
-                    case Int64Array: WriteNullable<long>(rg, f, c); break;
-                    case BooleanArray:
-                    {
-                        var values = new bool?[_pendingRows];
-                        int k = 0;
-                        foreach (var b in _pending)
-                        {
-                            var a = (BooleanArray)b.Batch.Column(c);
-                            for (int i = 0; i < b.Length; i++) values[k++] = a.GetValue(i);
-                        }
-                        rg.WriteAsync<bool>(f, values.AsMemory()).GetAwaiter().GetResult();
-                        break;
-                    }
-                    default: throw new NotSupportedException($"column type {first.Data.DataType.Name} cannot be written to Parquet");
-                }
-            }
+            for (int c = 0; c < fields.Length; c++) _columns![c].WriteTo(rg, fields[c]);
         }
-        _pending.Clear();
         _pendingRows = 0;
         _pendingBytes = 0;
     }
 
-    void WriteNullable<T>(ParquetRowGroupWriter rg, DataField f, int c) where T : unmanaged, IEquatable<T>
+    interface IColumnAccumulator
     {
-        var values = new T?[_pendingRows];
-        int k = 0;
-        foreach (var b in _pending)
-        {
-            var a = b.Batch.Column(c);
-            var span = ((PrimitiveArray<T>)a).Values;
-            for (int i = 0; i < b.Length; i++) values[k++] = a.IsNull(i) ? null : span[i];
-        }
-        rg.WriteAsync<T>(f, values.AsMemory()).GetAwaiter().GetResult();
+        void Append(IArrowArray array);
+        void WriteTo(ParquetRowGroupWriter rg, DataField field);
     }
+
+    sealed class StringColumn : IColumnAccumulator
+    {
+        readonly List<string?> _values = [];
+        public void Append(IArrowArray array)
+        {
+            var s = (StringArray)array;
+            for (int i = 0; i < s.Length; i++) _values.Add(s.IsNull(i) ? null : s.GetString(i));
+        }
+
+        public void WriteTo(ParquetRowGroupWriter rg, DataField field)
+        {
+            rg.WriteAsync(field, _values!).GetAwaiter().GetResult();
+            _values.Clear();
+        }
+    }
+
+    sealed class PrimitiveColumn<T> : IColumnAccumulator where T : unmanaged, IEquatable<T>
+    {
+        readonly List<T?> _values = [];
+        public void Append(IArrowArray array)
+        {
+            var a = (PrimitiveArray<T>)array;
+            var span = a.Values;
+            for (int i = 0; i < a.Length; i++) _values.Add(a.IsNull(i) ? null : span[i]);
+        }
+
+        public void WriteTo(ParquetRowGroupWriter rg, DataField field)
+        {
+            rg.WriteAsync<T>(field, _values.ToArray().AsMemory()).GetAwaiter().GetResult();
+            _values.Clear();
+        }
+    }
+
+    sealed class BooleanColumn : IColumnAccumulator
+    {
+        readonly List<bool?> _values = [];
+        public void Append(IArrowArray array)
+        {
+            var a = (BooleanArray)array;
+            for (int i = 0; i < a.Length; i++) _values.Add(a.GetValue(i));
+        }
+
+        public void WriteTo(ParquetRowGroupWriter rg, DataField field)
+        {
+            rg.WriteAsync<bool>(field, _values.ToArray().AsMemory()).GetAwaiter().GetResult();
+            _values.Clear();
+        }
+    }
+
+    static IColumnAccumulator Accumulator(Apache.Arrow.Field f) => f.DataType switch
+    {
+        Apache.Arrow.Types.StringType => new StringColumn(),
+        Apache.Arrow.Types.FloatType => new PrimitiveColumn<float>(),
+        Apache.Arrow.Types.DoubleType => new PrimitiveColumn<double>(),
+        Apache.Arrow.Types.Int32Type => new PrimitiveColumn<int>(),
+        Apache.Arrow.Types.Int64Type => new PrimitiveColumn<long>(),
+        Apache.Arrow.Types.BooleanType => new BooleanColumn(),
+        _ => throw new NotSupportedException($"column '{f.Name}' of type {f.DataType.Name} cannot be written to Parquet"),
+    };
 
     static DataField ToParquet(Apache.Arrow.Field f) => f.DataType switch
     {
@@ -145,4 +171,17 @@ sealed class ParquetShardWriter(Stream stream, ParquetWriterOptions options) : S
         _writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _writer = null;
     }
+}
+
+/// <summary>Parquet.Net keeps freed stream buffers in pools that are unbounded by default; these caps keep memory flat.</summary>
+internal static class ParquetMemory
+{
+    public const int SmallPoolBytes = 16 << 20;
+    public const int LargePoolBytes = 64 << 20;
+
+    public static ParquetOptions ReaderOptions() => new()
+    {
+        MaximumSmallPoolFreeBytes = SmallPoolBytes,
+        MaximumLargePoolFreeBytes = LargePoolBytes,
+    };
 }

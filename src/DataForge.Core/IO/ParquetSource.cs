@@ -49,7 +49,7 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
         try
         {
             await using var fs = InputFiles.OpenRead(path);
-            await using var r = await ParquetReader.CreateAsync(fs);
+            await using var r = await ParquetReader.CreateAsync(fs, ParquetMemory.ReaderOptions());
             return r.RowGroups.Select(g => g.RowGroup.TotalByteSize).ToList();
         }
         catch (Exception ex) when (ex is not InputException)
@@ -65,7 +65,7 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
         string path = partition.Path!, display = DisplayPath(path);
         using var fs = InputFiles.OpenRead(path);
         ParquetReader reader;
-        try { reader = Sync(ParquetReader.CreateAsync(fs)); }
+        try { reader = Sync(ParquetReader.CreateAsync(fs, ParquetMemory.ReaderOptions())); }
         catch (Exception ex) when (ex is not InputException) { throw new InputException($"{display}: not a readable Parquet file ({ex.Message})", ex); }
         using var _ = new SyncDisposer(reader);
         var fields = reader.Schema.GetDataFields();

@@ -87,6 +87,7 @@ public abstract class GlobalStage(StageInit init) : Stage(init)
     public abstract DocumentBatch Apply(DocumentBatch batch, StageContext context);
 }
 
+/// <summary>Sees each batch once; must copy what it needs (batches are released after the call).</summary>
 public interface IGlobalObserver
 {
     void Observe(DocumentBatch batch, long rowOffset);
@@ -105,6 +106,7 @@ public abstract class SinkStage(StageInit init) : Stage(init)
 
 public interface IPartitionSink : IDisposable
 {
+    /// <summary>Writes (or copies) the batch; the batch is released after the call returns.</summary>
     void Write(DocumentBatch batch);
     /// <summary>Closes and renames the partition's shards into place; returns them in order.</summary>
     IReadOnlyList<ShardInfo> Complete();

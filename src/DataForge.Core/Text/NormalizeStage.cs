@@ -42,8 +42,8 @@ public sealed class NormalizeStage(NormalizeOptions options, StageInit init) : M
             var original = batch.GetText(i);
             var normalized = Normalizer.UnicodeNormalize(original, _form, ref scratch);
             var dest = text.Reserve(normalized.Length);
-            int n = Normalizer.Clean(normalized, dest, _rules);
-            if (n != original.Length || !dest[..n].SequenceEqual(original)) changed++;
+            int n = Normalizer.Clean(normalized, dest, _rules, out bool cleaned);
+            if (cleaned || normalized != original) changed++;
             text.Commit(n);
             if (n == 0 && options.DropEmpty)
             {

@@ -20,7 +20,7 @@ public static class Normalizer
     /// </summary>
     public static ReadOnlySpan<byte> UnicodeNormalize(ReadOnlySpan<byte> utf8, NormalizationForm? form, ref byte[]? scratch)
     {
-        if (form is null || Ascii.IsValid(utf8)) return utf8;
+        if (form is null || IsStable(utf8, form.Value)) return utf8;
         string s = Encoding.UTF8.GetString(utf8);
         if (s.IsNormalized(form.Value)) return utf8;
         string n = s.Normalize(form.Value);
@@ -28,6 +28,34 @@ public static class Normalizer
         if (scratch is null || scratch.Length < max) scratch = new byte[Math.Max(max, 4096)];
         int len = Encoding.UTF8.GetBytes(n, scratch);
         return scratch.AsSpan(0, len);
+    }
+
+    /// <summary>
+    /// A quick check on UTF-8: true when every character is one that the form neither changes nor
+    /// combines with a neighbour, so the text is already normalised. Covers ASCII, and for NFC also
+    /// Latin-1 and Latin Extended letters, general punctuation, currency signs, kana and CJK
+    /// ideographs: the common case of web text, which then skips the costly UTF-16 round trip.
+    /// </summary>
+    public static bool IsStable(ReadOnlySpan<byte> utf8, NormalizationForm form)
+    {
+        bool nfc = form == NormalizationForm.FormC;
+        int i = 0;
+        while (true)
+        {
+            int next = utf8[i..].IndexOfAnyExceptInRange((byte)0, (byte)0x7F);
+            if (next < 0) return true;
+            i += next;
+            if (Rune.DecodeFromUtf8(utf8[i..], out var r, out int len) != OperationStatus.Done) return false;
+            int cp = r.Value;
+            bool stable = nfc
+                ? cp < 0x0300
+                  || (cp >= 0x2010 && cp <= 0x2027) || (cp >= 0x2030 && cp <= 0x205E) || (cp >= 0x20A0 && cp <= 0x20BF)
+                  || (cp >= 0x3000 && cp <= 0x3098) || (cp >= 0x309B && cp <= 0x30FF)
+                  || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xFF01 && cp <= 0xFFEF)
+                : cp < 0x00A0 || (cp >= 0x3041 && cp <= 0x3096) || (cp >= 0x30A1 && cp <= 0x30FA) || (cp >= 0x4E00 && cp <= 0x9FFF);
+            if (!stable) return false;
+            i += len;
+        }
     }
 
     /// <summary>
@@ -39,7 +67,14 @@ public static class Normalizer
     /// Returns the number of bytes written.
     /// </summary>
     public static int Clean(ReadOnlySpan<byte> input, Span<byte> output, CleanupRules rules)
+        => Clean(input, output, rules, out _);
+
+    /// <summary>As <see cref="Clean(ReadOnlySpan{byte}, Span{byte}, CleanupRules)"/>, also telling whether the text changed.</summary>
+    public static int Clean(ReadOnlySpan<byte> input, Span<byte> output, CleanupRules rules, out bool changed)
     {
+        // Every rule but one-byte whitespace replaced by ' ' shortens the text, so a change is
+        // visible in the length, except for those replacements, which are flagged here.
+        bool sameLengthChange = false;
         int o = 0;
         int pendingNewlines = 0;
         bool atLineStart = true;
@@ -50,6 +85,15 @@ public static class Normalizer
         while (i < input.Length)
         {
             byte b = input[i];
+            if (b >= 0x20 && b < 0x7F)
+            {
+                // Printable ASCII up to the next control, newline or non-ASCII byte: handled in bulk.
+                int end = input[i..].IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
+                end = end < 0 ? input.Length : i + end;
+                o = AsciiSegment(input[i..end], output, o, ref pendingNewlines, ref pendingSpaces, ref atLineStart, indent, ref indentLen, rules);
+                i = end;
+                continue;
+            }
             int cp;
             int len;
             if (b < 0x80) { cp = b; len = 1; }
@@ -65,6 +109,7 @@ public static class Normalizer
                 // CRLF is one newline; a lone CR is a newline.
                 if (i + 1 < input.Length && input[i + 1] == (byte)'\n') { i++; continue; }
                 cp = '\n';
+                sameLengthChange = true;
             }
             if (cp == '\n' || cp == 0x85 || cp == 0x2028 || cp == 0x2029)
             {
@@ -78,6 +123,7 @@ public static class Normalizer
             if (cp == ' ' || cp == '\t' || IsUnicodeSpace(cp))
             {
                 byte ws = cp == '\t' ? (byte)'\t' : (byte)' ';
+                if (cp is 0x0B or 0x0C || (cp == '\t' && !atLineStart)) sameLengthChange = true;
                 if (atLineStart) { if (indentLen < indent.Length) indent[indentLen++] = ws; }
                 else if (rules.CollapseSpaces) pendingSpaces = 1;
                 else pendingSpaces++;
@@ -87,29 +133,77 @@ public static class Normalizer
             if (rules.RemoveControls && IsRemovable(cp)) { i += len; continue; }
 
             // A visible character: emit what is pending before it.
-            if (o > 0 && pendingNewlines > 0)
-            {
-                int n = Math.Min(pendingNewlines, rules.MaxBlankLines + 1);
-                output.Slice(o, n).Fill((byte)'\n');
-                o += n;
-            }
-            if (atLineStart)
-            {
-                if (o > 0) { indent[..indentLen].CopyTo(output[o..]); o += indentLen; }
-            }
-            else if (pendingSpaces > 0)
-            {
-                output.Slice(o, pendingSpaces).Fill((byte)' ');
-                o += pendingSpaces;
-            }
-            pendingNewlines = 0;
-            pendingSpaces = 0;
-            indentLen = 0;
-            atLineStart = false;
+            o = EmitPending(output, o, ref pendingNewlines, ref pendingSpaces, ref atLineStart, indent, ref indentLen, rules);
             input.Slice(i, len).CopyTo(output[o..]);
             o += len;
             i += len;
         }
+        changed = sameLengthChange || o != input.Length;
+        return o;
+    }
+
+    /// <summary>
+    /// A run of printable ASCII (spaces included): leading spaces become indentation or a pending
+    /// space, trailing spaces become pending (dropped at a line end), and the middle is copied at
+    /// once unless it holds a run of spaces to collapse.
+    /// </summary>
+    static int AsciiSegment(ReadOnlySpan<byte> seg, Span<byte> output, int o, ref int pendingNewlines, ref int pendingSpaces,
+        ref bool atLineStart, Span<byte> indent, ref int indentLen, CleanupRules rules)
+    {
+        int s = 0;
+        while (s < seg.Length && seg[s] == (byte)' ')
+        {
+            if (atLineStart) { if (indentLen < indent.Length) indent[indentLen++] = (byte)' '; }
+            else if (rules.CollapseSpaces) pendingSpaces = 1;
+            else pendingSpaces++;
+            s++;
+        }
+        if (s == seg.Length) return o;
+        int e = seg.Length;
+        while (seg[e - 1] == (byte)' ') e--;
+        var core = seg[s..e];
+        o = EmitPending(output, o, ref pendingNewlines, ref pendingSpaces, ref atLineStart, indent, ref indentLen, rules);
+        if (!rules.CollapseSpaces || core.IndexOf("  "u8) < 0)
+        {
+            core.CopyTo(output[o..]);
+            o += core.Length;
+        }
+        else
+        {
+            for (int k = 0; k < core.Length; k++)
+            {
+                if (core[k] == (byte)' ' && core[k - 1] == (byte)' ') continue;
+                output[o++] = core[k];
+            }
+        }
+        int trailing = seg.Length - e;
+        if (trailing > 0) pendingSpaces = rules.CollapseSpaces ? 1 : trailing;
+        return o;
+    }
+
+    /// <summary>Writes the newlines, indentation or single space that precede a visible character.</summary>
+    static int EmitPending(Span<byte> output, int o, ref int pendingNewlines, ref int pendingSpaces, ref bool atLineStart,
+        Span<byte> indent, ref int indentLen, CleanupRules rules)
+    {
+        if (o > 0 && pendingNewlines > 0)
+        {
+            int n = Math.Min(pendingNewlines, rules.MaxBlankLines + 1);
+            output.Slice(o, n).Fill((byte)'\n');
+            o += n;
+        }
+        if (atLineStart)
+        {
+            if (o > 0) { indent[..indentLen].CopyTo(output[o..]); o += indentLen; }
+        }
+        else if (pendingSpaces > 0)
+        {
+            output.Slice(o, pendingSpaces).Fill((byte)' ');
+            o += pendingSpaces;
+        }
+        pendingNewlines = 0;
+        pendingSpaces = 0;
+        indentLen = 0;
+        atLineStart = false;
         return o;
     }
 

@@ -1,0 +1,14 @@
+using DataForge.Bench;
+
+// Benchmark helpers: corpus generators for the scripts in bench/.
+return args.FirstOrDefault() switch
+{
+    "gen-web" => WebCorpus.Generate(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: dataforge-bench gen-web --out FILE.jsonl --mb N [--seed S]");
+    return 2;
+}
