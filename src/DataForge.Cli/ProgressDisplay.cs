@@ -54,10 +54,8 @@ public static class ProgressDisplay
         table.AddColumn(new TableColumn("out").RightAligned());
         for (int i = 0; i < p.StageNames.Length; i++)
             table.AddRow(Markup.Escape(p.StageNames[i]), $"{Interlocked.Read(ref p.StageIn[i]):N0}", $"{Interlocked.Read(ref p.StageOut[i]):N0}");
-        var bar = new BreakdownChart().Width(40).AddItem("read", Math.Round(frac * 100, 1), Color.Green).AddItem("left", Math.Round((1 - frac) * 100, 1), Color.Grey);
-        return new Rows(
-            new Markup($"{Markup.Escape(Line(p))}"),
-            bar,
-            table);
+        int filled = (int)Math.Round(frac * 40);
+        var bar = new Markup($"[green]{new string('█', filled)}[/][grey]{new string('░', 40 - filled)}[/] {frac * 100:F0}% of input read");
+        return new Rows(new Markup(Markup.Escape(Line(p))), bar, table);
     }
 }
