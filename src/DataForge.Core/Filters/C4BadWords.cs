@@ -1,0 +1,80 @@
+using System.IO.Hashing;
+using System.Text;
+using System.Text.RegularExpressions;
+using DataForge.Documents;
+using DataForge.Execution;
+using DataForge.Stages;
+
+namespace DataForge.Filters;
+
+public sealed class C4BadWordsOptions
+{
+    [Option("Word list file per language code, one word or phrase per line; English uses the shipped list unless given here.")]
+    public Dictionary<string, string> Lists { get; init; } = [];
+
+    [Option("Fraction of documents with bad words to keep anyway (seeded, decided per document id).", Min = 0, Max = 1)]
+    public double KeepFraction { get; init; }
+
+    [Option("Language of documents whose lang column is empty.")]
+    public string DefaultLanguage { get; init; } = "en";
+
+    [Option("Fail on a document whose language has no list (otherwise it is kept and counted).")]
+    public bool FailOnMissingLanguage { get; init; }
+
+    [Option("Seed of keep_fraction; default: the pipeline seed.", Min = 0)]
+    public long? Seed { get; init; }
+}
+
+/// <summary>
+/// C4's bad-words filter: a document whose lowercased text contains a listed word (as a whole word;
+/// anywhere for Chinese, Japanese and Thai, which do not separate words) is dropped.
+/// </summary>
+[Stage("c4_badwords", StageShape.Map, "Drops documents containing words from a per-language bad-words list (C4); ships an English list.")]
+public sealed class C4BadWordsStage : MapStage
+{
+    public const string Reason = "c4_badwords.badwords";
+    readonly Dictionary<string, Regex> _regexes = new(StringComparer.Ordinal);
+    readonly C4BadWordsOptions _options;
+    readonly ulong _seed;
+
+    public C4BadWordsStage(C4BadWordsOptions options, StageInit init) : base(init)
+    {
+        _options = options;
+        _seed = options.Seed is { } s ? (ulong)s : init.Seed;
+        var lists = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { ["en"] = WordLists.Shipped("badwords-en.txt") };
+        foreach (var (lang, path) in options.Lists) lists[lang] = WordLists.FromFile(init.ResolvePath(path), "lists");
+        foreach (var (lang, words) in lists) _regexes[lang] = Build(lang, words);
+    }
+
+    public static Regex Build(string lang, IReadOnlyList<string> words)
+    {
+        string alternation = string.Join("|", words.OrderByDescending(w => w.Length).Select(Regex.Escape));
+        string pattern = lang is "zh" or "ja" or "th" ? alternation : $@"(?:\W|^)(?:{alternation})(?:\W|$)";
+        return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(5));
+    }
+
+    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
+    {
+        ulong threshold = (ulong)(_options.KeepFraction * 18446744073709551616.0);
+        return RowFilter.Apply(batch, context, (b, i) =>
+        {
+            string lang = b.Lang.IsNull(i) || b.Lang.GetValueLength(i) == 0 ? _options.DefaultLanguage : b.Lang.GetString(i);
+            if (!_regexes.TryGetValue(lang, out var regex))
+            {
+                if (_options.FailOnMissingLanguage)
+                    throw new InputException($"{Name}: no bad-words list for language '{lang}' (document '{b.GetId(i)}'); add one under lists or set fail_on_missing_language false");
+                context.Count("c4_badwords.missing_language");
+                return null;
+            }
+            string text = Encoding.UTF8.GetString(b.GetText(i)).ToLowerInvariant();
+            if (!regex.IsMatch(text)) return null;
+            context.Count("c4_badwords.documents_with_badwords");
+            if (_options.KeepFraction > 0 && XxHash64.HashToUInt64(b.Id.GetBytes(i), (long)_seed) < threshold)
+            {
+                context.Count("c4_badwords.kept_with_badwords");
+                return null;
+            }
+            return Reason;
+        });
+    }
+}

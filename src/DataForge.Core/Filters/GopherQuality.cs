@@ -1,0 +1,128 @@
+using DataForge.Documents;
+using DataForge.Execution;
+using DataForge.Stages;
+using DataForge.Text;
+
+namespace DataForge.Filters;
+
+public sealed record GopherQualityOptions
+{
+    [Option("Fewest non-symbol words (null disables).", Min = 0)]
+    public int? MinDocWords { get; init; } = 50;
+
+    [Option("Most non-symbol words (null disables).", Min = 0)]
+    public int? MaxDocWords { get; init; } = 100_000;
+
+    [Option("Smallest mean length of non-symbol words, in characters (null disables).", Min = 0)]
+    public double? MinAvgWordLength { get; init; } = 3;
+
+    [Option("Largest mean length of non-symbol words (null disables).", Min = 0)]
+    public double? MaxAvgWordLength { get; init; } = 10;
+
+    [Option("Largest ratio of '#' to words, and of ellipses ('...' or '…') to words (null disables).", Min = 0)]
+    public double? MaxSymbolWordRatio { get; init; } = 0.1;
+
+    [Option("Largest share of lines starting with '•' or '-' (null disables).", Min = 0, Max = 1)]
+    public double? MaxBulletLinesRatio { get; init; } = 0.9;
+
+    [Option("Largest share of lines ending with '...' or '…' (null disables).", Min = 0, Max = 1)]
+    public double? MaxEllipsisLinesRatio { get; init; } = 0.3;
+
+    [Option("Documents whose share of words containing a letter is below this are dropped (null disables).", Min = 0, Max = 1)]
+    public double? MaxNonAlphaWordsRatio { get; init; } = 0.8;
+
+    [Option("Fewest distinct stop words present (null disables).", Min = 0)]
+    public int? MinStopWords { get; init; } = 2;
+
+    [Option("The stop words (case-sensitive).")]
+    public List<string> StopWords { get; init; } = ["the", "be", "to", "of", "and", "that", "have", "with"];
+}
+
+/// <summary>The Gopher quality rules (Rae et al. 2021) as datatrove implements them; SPEC.md gives the order.</summary>
+public static class GopherQualityRules
+{
+    public const string Stage = "gopher_quality";
+
+    /// <param name="stopWords">Stop word -> bit index (at most 64 stop words).</param>
+    public static string? Check(ReadOnlySpan<char> text, GopherQualityOptions o, Dictionary<string, int> stopWords, List<Range> tokens, List<Range> lines)
+    {
+        WordTokenizer.Tokenize(text, tokens);
+        int nWords = tokens.Count;
+        int nonSymbol = 0;
+        long nonSymbolChars = 0;
+        int alphaWords = 0;
+        ulong stopSeen = 0;
+        var lookup = stopWords.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var r in tokens)
+        {
+            var w = text[r];
+            if (!Punctuation.AllPunctuation(w)) { nonSymbol++; nonSymbolChars += PyText.Len(w); }
+            if (PyText.AnyAlpha(w)) alphaWords++;
+            if (o.MinStopWords is not null && lookup.TryGetValue(w, out int bit)) stopSeen |= 1UL << bit;
+        }
+        if (o.MinDocWords is { } minW && nonSymbol < minW) return Stage + ".min_doc_words";
+        if (o.MaxDocWords is { } maxW && nonSymbol > maxW) return Stage + ".max_doc_words";
+        if (nonSymbol > 0)
+        {
+            // numpy's mean of an empty list is NaN, which fails no comparison: hence the guard.
+            double avg = (double)nonSymbolChars / nonSymbol;
+            if (o.MinAvgWordLength is { } minA && avg < minA) return Stage + ".min_avg_word_length";
+            if (o.MaxAvgWordLength is { } maxA && avg > maxA) return Stage + ".max_avg_word_length";
+        }
+        if (nWords > 0 && o.MaxSymbolWordRatio is { } sym)
+        {
+            if ((double)PyText.Count(text, "#") / nWords > sym) return Stage + ".hash_ratio";
+            if ((double)(PyText.Count(text, "...") + PyText.Count(text, "…")) / nWords > sym) return Stage + ".ellipsis_ratio";
+        }
+        PyText.SplitLines(text, lines);
+        if (lines.Count > 0)
+        {
+            if (o.MaxBulletLinesRatio is { } bul)
+            {
+                int bullets = 0;
+                foreach (var l in lines)
+                {
+                    var s = PyText.LStrip(text[l]);
+                    if (s.Length > 0 && s[0] is '•' or '-') bullets++;
+                }
+                if ((double)bullets / lines.Count > bul) return Stage + ".bullet_lines";
+            }
+            if (o.MaxEllipsisLinesRatio is { } ell)
+            {
+                int ellipsis = 0;
+                foreach (var l in lines)
+                {
+                    var s = PyText.RStrip(text[l]);
+                    if (s.EndsWith("...") || s.EndsWith("…")) ellipsis++;
+                }
+                if ((double)ellipsis / lines.Count > ell) return Stage + ".ellipsis_lines";
+            }
+        }
+        if (nWords > 0 && o.MaxNonAlphaWordsRatio is { } alpha && (double)alphaWords / nWords < alpha) return Stage + ".non_alpha_words";
+        if (o.MinStopWords is { } minS && System.Numerics.BitOperations.PopCount(stopSeen) < minS) return Stage + ".stop_words";
+        return null;
+    }
+}
+
+[Stage("gopher_quality", StageShape.Map, "Gopher quality rules: word count, mean word length, symbol ratios, bullet and ellipsis lines, alphabetic words, stop words (as datatrove).")]
+public sealed class GopherQualityStage : TextRuleStage
+{
+    readonly GopherQualityOptions _options;
+    readonly Dictionary<string, int> _stopWords;
+
+    public GopherQualityStage(GopherQualityOptions options, StageInit init) : base(init)
+    {
+        _options = options;
+        var distinct = options.StopWords.Distinct(StringComparer.Ordinal).ToList();
+        if (distinct.Count > 64) throw new Pipelines.OptionException("stop_words", $"expected at most 64 stop words, found {distinct.Count}");
+        _stopWords = StopWordIndex(distinct);
+    }
+
+    public static Dictionary<string, int> StopWordIndex(IEnumerable<string> words)
+        => words.Distinct(StringComparer.Ordinal).Select((w, i) => (w, i)).ToDictionary(x => x.w, x => x.i, StringComparer.Ordinal);
+
+    [ThreadStatic] static List<Range>? _tokens, _lines;
+
+    protected override string? Check(ReadOnlySpan<char> text, DocumentBatch batch, int row, StageContext context)
+        => GopherQualityRules.Check(text, _options, _stopWords, _tokens ??= [], _lines ??= []);
+}
