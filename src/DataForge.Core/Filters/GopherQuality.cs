@@ -53,12 +53,18 @@ public static class GopherQualityRules
         int alphaWords = 0;
         ulong stopSeen = 0;
         var lookup = stopWords.GetAlternateLookup<ReadOnlySpan<char>>();
+        // Code points equal UTF-16 units unless the text has surrogate pairs (rare): check once.
+        bool surrogates = text.ContainsAnyInRange('\uD800', '\uDFFF');
+        int minStop = int.MaxValue, maxStop = 0;
+        foreach (var k in stopWords.Keys) { minStop = Math.Min(minStop, k.Length); maxStop = Math.Max(maxStop, k.Length); }
         foreach (var r in tokens)
         {
             var w = text[r];
-            if (!Punctuation.AllPunctuation(w)) { nonSymbol++; nonSymbolChars += PyText.Len(w); }
-            if (PyText.AnyAlpha(w)) alphaWords++;
-            if (o.MinStopWords is not null && lookup.TryGetValue(w, out int bit)) stopSeen |= 1UL << bit;
+            char c0 = w[0];
+            bool asciiLetterStart = char.IsAsciiLetter(c0);
+            if (asciiLetterStart || !Punctuation.AllPunctuation(w)) { nonSymbol++; nonSymbolChars += surrogates ? PyText.Len(w) : w.Length; }
+            if (asciiLetterStart || PyText.AnyAlpha(w)) alphaWords++;
+            if (o.MinStopWords is not null && w.Length >= minStop && w.Length <= maxStop && lookup.TryGetValue(w, out int bit)) stopSeen |= 1UL << bit;
         }
         if (o.MinDocWords is { } minW && nonSymbol < minW) return Stage + ".min_doc_words";
         if (o.MaxDocWords is { } maxW && nonSymbol > maxW) return Stage + ".max_doc_words";

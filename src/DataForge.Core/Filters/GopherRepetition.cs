@@ -43,8 +43,9 @@ public sealed class RepetitionScratch
     public readonly List<Range> Tokens = [];
     public readonly List<Range> Parts = [];
     public readonly HashSet<ulong> Seen = [];
-    public readonly Dictionary<ulong, (int Count, int First, int Length)> Counts = [];
-    public ulong[] Joined = new ulong[1024], Pow = new ulong[1024];
+    public readonly UInt64Counter Counter = new();
+    public ulong[] Joined = new ulong[1024], Spaced = new ulong[1024], Pow = new ulong[1024];
+    public int PowReady = 1;
     public int[] Start = new int[256], CpStart = new int[256];
 }
 
@@ -80,31 +81,27 @@ public static class GopherRepetitionRules
         {
             int n = (int)pair[0];
             if (nTok < n) continue;
-            s.Counts.Clear();
-            int bestCount = 0, bestFirst = int.MaxValue, bestLen = 0;
+            s.Counter.Reset(nTok);
+            int bestCount = 0, bestFirst = int.MaxValue;
             for (int i = 0; i + n <= nTok; i++)
             {
-                ulong h = SpacedHash(s, i, n);
-                int len = s.CpStart[i + n] - s.CpStart[i] + (n - 1);
-                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(s.Counts, h, out bool exists);
-                if (!exists) slot = (0, i, len);
-                slot.Count++;
+                int count = s.Counter.Increment(SpacedHash(s, i, n), i, out int first);
                 // Counter.most_common(1): the highest count, and among equals the first seen.
-                if (slot.Count > bestCount || (slot.Count == bestCount && slot.First < bestFirst))
-                    (bestCount, bestFirst, bestLen) = (slot.Count, slot.First, slot.Length);
+                if (count > bestCount || (count == bestCount && first < bestFirst)) (bestCount, bestFirst) = (count, first);
             }
+            int bestLen = s.CpStart[bestFirst + n] - s.CpStart[bestFirst] + (n - 1);
             if ((double)bestLen * bestCount / textLen > pair[1]) return $"{Stage}.top_{n}_gram";
         }
         foreach (var pair in o.DupNGrams)
         {
             int n = (int)pair[0];
-            s.Seen.Clear();
+            s.Counter.Reset(nTok);
             long repeated = 0;
             int idx = 0;
             while (idx < nTok - n + 1)
             {
                 ulong h = JoinedHash(s, idx, n);
-                if (!s.Seen.Add(h))
+                if (!s.Counter.Add(h))
                 {
                     repeated += s.CpStart[idx + n] - s.CpStart[idx];
                     idx += n;
@@ -155,23 +152,40 @@ public static class GopherRepetitionRules
         int total = 0;
         foreach (var r in s.Tokens) total += r.End.Value - r.Start.Value;
         int cap = total + nTok + 2;
-        if (s.Joined.Length < cap) { s.Joined = new ulong[cap * 2]; s.Pow = new ulong[cap * 2]; }
+        if (s.Joined.Length < cap)
+        {
+            s.Joined = new ulong[cap * 2];
+            s.Spaced = new ulong[cap * 2];
+            var pow = new ulong[cap * 2];
+            s.Pow.AsSpan(0, s.PowReady).CopyTo(pow);
+            s.Pow = pow;
+        }
+        // Powers of the base are kept across documents and only extended.
+        if (s.PowReady == 1) s.Pow[0] = 1;
+        for (; s.PowReady < cap; s.PowReady++) s.Pow[s.PowReady] = s.Pow[s.PowReady - 1] * Base;
         if (s.Start.Length < nTok + 1) { s.Start = new int[(nTok + 1) * 2]; s.CpStart = new int[(nTok + 1) * 2]; }
-        s.Pow[0] = 1;
-        for (int k = 1; k < cap; k++) s.Pow[k] = s.Pow[k - 1] * Base;
-        ulong hj = 0;
+        ulong hj = 0, hs = 0;
         int js = 0, cp = 0;
         s.Joined[0] = 0;
+        s.Spaced[0] = 0;
         for (int t = 0; t < nTok; t++)
         {
             s.Start[t] = js;
             s.CpStart[t] = cp;
+            if (t > 0)
+            {
+                // The spaced stream has a ' ' before every token but the first; token t starts at js + t.
+                hs = hs * Base + ' ' + 1;
+                s.Spaced[js + t] = hs;
+            }
             var tok = text[s.Tokens[t]];
             foreach (char c in tok)
             {
                 hj = hj * Base + c + 1;
+                hs = hs * Base + c + 1;
                 js++;
                 s.Joined[js] = hj;
+                s.Spaced[js + t] = hs;
                 if (!char.IsLowSurrogate(c)) cp++;
             }
         }
@@ -187,15 +201,9 @@ public static class GopherRepetitionRules
 
     static ulong SpacedHash(RepetitionScratch s, int i, int n)
     {
-        // Tokens i..i+n-1 joined by single spaces: combine joined-token hashes with separators.
-        ulong h = 0;
-        for (int t = i; t < i + n; t++)
-        {
-            int a = s.Start[t], b = s.Start[t + 1];
-            ulong tokenHash = s.Joined[b] - s.Joined[a] * s.Pow[b - a];
-            h = t == i ? tokenHash : (h * Base + ' ' + 1) * s.Pow[b - a] + tokenHash;
-        }
-        return h ^ ((ulong)(s.Start[i + n] - s.Start[i] + n - 1) << 40);
+        // In the spaced stream token t starts at Start[t] + t; the n-gram ends after token i+n-1.
+        int a = s.Start[i] + i, b = s.Start[i + n] + (i + n - 1);
+        return (s.Spaced[b] - s.Spaced[a] * s.Pow[b - a]) ^ ((ulong)(b - a) << 40);
     }
 }
 

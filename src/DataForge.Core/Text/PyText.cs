@@ -11,17 +11,25 @@ public static class PyText
     /// <summary>Python <c>len(s)</c>: code points, so a surrogate pair counts once.</summary>
     public static int Len(ReadOnlySpan<char> s)
     {
+        // Surrogates are rare: one vectorised range search usually settles it.
+        if (!s.ContainsAnyInRange('\uDC00', '\uDFFF')) return s.Length;
         int low = 0;
         foreach (char c in s) if (char.IsLowSurrogate(c)) low++;
         return s.Length - low;
     }
 
-    /// <summary>Python's <c>str.isspace()</c> for one character.</summary>
-    public static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\v' or '\f' || (c > 127 && (char.IsWhiteSpace(c) || c is '\u001C' or '\u001D' or '\u001E' or '\u001F'))
-        || c is '\u001C' or '\u001D' or '\u001E' or '\u001F';
+    /// <summary>Python's whitespace (<c>str.isspace()</c>): Zs, and bidi types WS, B and S.</summary>
+    public static readonly System.Buffers.SearchValues<char> Whitespace = System.Buffers.SearchValues.Create(
+        " \t\n\v\f\r\u001C\u001D\u001E\u001F\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000");
 
     /// <summary>Line boundaries of Python's <c>str.splitlines()</c>.</summary>
-    public static bool IsLineBreak(char c) => c is '\n' or '\r' or '\v' or '\f' or '\u001C' or '\u001D' or '\u001E' or '\u0085' or '\u2028' or '\u2029';
+    public static readonly System.Buffers.SearchValues<char> LineBreaks = System.Buffers.SearchValues.Create("\n\r\v\f\u001C\u001D\u001E\u0085\u2028\u2029");
+
+    /// <summary>Python's <c>str.isspace()</c>; ASCII is decided inline, the rest by the set.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static bool IsSpace(char c) => c <= ' ' ? c == ' ' || (uint)(c - '\t') <= '\r' - '\t' || (uint)(c - 0x1C) <= 3 : c >= 0x85 && Whitespace.Contains(c);
+
+    public static bool IsLineBreak(char c) => LineBreaks.Contains(c);
 
     /// <summary>Python <c>str.splitlines()</c> (no line ends kept) as (start, length) ranges.</summary>
     public static void SplitLines(ReadOnlySpan<char> s, List<Range> lines)
@@ -30,8 +38,10 @@ public static class PyText
         int start = 0;
         for (int i = 0; i < s.Length; i++)
         {
+            int next = s[i..].IndexOfAny(LineBreaks);
+            if (next < 0) break;
+            i += next;
             char c = s[i];
-            if (!IsLineBreak(c)) continue;
             lines.Add(new Range(start, i));
             if (c == '\r' && i + 1 < s.Length && s[i + 1] == '\n') i++;
             start = i + 1;
@@ -49,13 +59,7 @@ public static class PyText
         parts.Add(new Range(start, s.Length));
     }
 
-    public static ReadOnlySpan<char> Strip(ReadOnlySpan<char> s)
-    {
-        int a = 0, b = s.Length;
-        while (a < b && IsSpace(s[a])) a++;
-        while (b > a && IsSpace(s[b - 1])) b--;
-        return s[a..b];
-    }
+    public static ReadOnlySpan<char> Strip(ReadOnlySpan<char> s) => RStrip(LStrip(s));
 
     public static ReadOnlySpan<char> LStrip(ReadOnlySpan<char> s)
     {
@@ -88,11 +92,10 @@ public static class PyText
     public static int LongestWord(ReadOnlySpan<char> s)
     {
         int best = 0, cur = 0;
-        for (int i = 0; i < s.Length; i++)
+        foreach (char c in s)
         {
-            if (IsSpace(s[i])) { cur = 0; continue; }
-            if (!char.IsLowSurrogate(s[i])) cur++;
-            if (cur > best) best = cur;
+            if (IsSpace(c)) { cur = 0; continue; }
+            if (!char.IsLowSurrogate(c) && ++cur > best) best = cur;
         }
         return best;
     }

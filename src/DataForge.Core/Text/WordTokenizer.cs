@@ -46,8 +46,23 @@ public static class WordTokenizer
         return ranges.Select(r => text[r]).ToList();
     }
 
+    static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> AbbreviationLookup = Abbreviations.GetAlternateLookup<ReadOnlySpan<char>>();
+    static bool HasSpecial(ReadOnlySpan<char> chunk)
+    {
+        foreach (char c in chunk)
+            if (c is '-' or '\'' or '.' or '@' or ':' or '/' or '–' or '—' or '’') return true;
+        return false;
+    }
+
     static void Chunk(ReadOnlySpan<char> text, int start, int end, List<Range> tokens)
     {
+        var chunk = text[start..end];
+        // Most chunks are plain words: alphanumeric at both ends, nothing to peel or split.
+        if (char.IsLetterOrDigit(chunk[0]) && char.IsLetterOrDigit(chunk[^1]) && !HasSpecial(chunk))
+        {
+            tokens.Add(new Range(start, end));
+            return;
+        }
         // Prefixes.
         while (start < end)
         {
@@ -62,23 +77,24 @@ public static class WordTokenizer
             }
             break;
         }
-        // Suffixes, collected right to left.
-        var suffixes = new List<Range>(2);
-        while (end - start > 1)
+        // Suffixes, collected right to left (at most a few, so a small stack buffer).
+        Span<int> suffixStarts = stackalloc int[16];
+        Span<int> suffixEnds = stackalloc int[16];
+        int nSuffix = 0;
+        while (end - start > 1 && nSuffix < 16)
         {
             var rest = text[start..end];
             if (IsWhole(rest)) break;
-            if (rest.EndsWith("...") && end - start > 3) { suffixes.Add(new Range(end - 3, end)); end -= 3; continue; }
-            string? contraction = null;
-            foreach (var c in Contractions)
-                if (rest.Length > c.Length && rest.EndsWith(c, StringComparison.Ordinal)) { contraction = c; break; }
-            if (contraction is not null) { suffixes.Add(new Range(end - contraction.Length, end)); end -= contraction.Length; continue; }
+            if (rest.EndsWith("...") && end - start > 3) { suffixStarts[nSuffix] = end - 3; suffixEnds[nSuffix++] = end; end -= 3; continue; }
+            int contraction = ContractionLength(rest);
+            if (contraction > 0) { suffixStarts[nSuffix] = end - contraction; suffixEnds[nSuffix++] = end; end -= contraction; continue; }
             char last = text[end - 1];
             if (IsSuffixChar(last))
             {
                 // A dot after a single letter or inside an acronym ("U.S.") belongs to the word.
                 if (last == '.' && IsAcronym(rest)) break;
-                suffixes.Add(new Range(end - 1, end));
+                suffixStarts[nSuffix] = end - 1;
+                suffixEnds[nSuffix++] = end;
                 end--;
                 continue;
             }
@@ -86,9 +102,10 @@ public static class WordTokenizer
         }
         // Infixes: hyphens between letters ("well-known" -> well, -, known).
         int s = start;
-        for (int k = start + 1; k < end - 1; k++)
+        bool whole = end - start >= 2 && IsWhole(text[start..end]);
+        for (int k = start + 1; k < end - 1 && !whole; k++)
         {
-            if (text[k] is '-' or '–' or '—' && char.IsLetter(text[k - 1]) && char.IsLetter(text[k + 1]) && !IsWhole(text[start..end]))
+            if (text[k] is '-' or '–' or '—' && char.IsLetter(text[k - 1]) && char.IsLetter(text[k + 1]))
             {
                 tokens.Add(new Range(s, k));
                 tokens.Add(new Range(k, k + 1));
@@ -96,13 +113,23 @@ public static class WordTokenizer
             }
         }
         if (end > s) tokens.Add(new Range(s, end));
-        for (int k = suffixes.Count - 1; k >= 0; k--) tokens.Add(suffixes[k]);
+        for (int k = nSuffix - 1; k >= 0; k--) tokens.Add(new Range(suffixStarts[k], suffixEnds[k]));
+    }
+
+    static int ContractionLength(ReadOnlySpan<char> rest)
+    {
+        // Only chunks with an apostrophe near the end can end in a contraction.
+        int apos = rest.LastIndexOfAny('\'', '’');
+        if (apos < rest.Length - 4 || apos < 0) return 0;
+        foreach (var c in Contractions)
+            if (rest.Length > c.Length && rest.EndsWith(c, StringComparison.Ordinal)) return c.Length;
+        return 0;
     }
 
     static bool IsWhole(ReadOnlySpan<char> s)
     {
         if (s.Length < 2) return true;
-        if (Abbreviations.Contains(s.ToString())) return true;
+        if (s[^1] == '.' && s.Length <= 8 && AbbreviationLookup.Contains(s)) return true;
         // URLs and e-mail addresses are single tokens (spaCy's url_match and token_match).
         if (s.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("www.", StringComparison.OrdinalIgnoreCase))
             return !IsSuffixChar(s[^1]) || s[^1] == '/';

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Issue #3 benchmark: the English heuristic chain normalize -> gopher_quality -> gopher_repetition
+# -> c4_quality -> fineweb_quality on a generated web-like corpus of mixed quality (prose,
+# boilerplate, lists). Prints a Markdown table. Usage: bench/filters.sh [MB] (default 220)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${1:-220}
+DATA=bench/data
+OUT=bench/out
+mkdir -p "$DATA" "$OUT"
+dotnet build -c Release src/DataForge.Cli >/dev/null
+dotnet build -c Release bench/DataForge.Bench >/dev/null
+DF="dotnet src/DataForge.Cli/bin/Release/net10.0/dataforge.dll"
+CORPUS="$DATA/web-${MB}m-seed7.jsonl"
+[ -f "$CORPUS" ] || dotnet bench/DataForge.Bench/bin/Release/net10.0/dataforge-bench.dll gen-web --out "$CORPUS" --mb "$MB" --seed 7
+BYTES=$(stat -c %s "$CORPUS")
+DOCS=$(wc -l < "$CORPUS")
+cat > "$OUT/bench-filters.json" <<JSON
+{ "name": "bench-filters", "input": [{"type": "jsonl", "paths": ["$CORPUS"]}],
+  "stages": [{"type": "normalize"}, {"type": "gopher_quality"}, {"type": "gopher_repetition"}, {"type": "c4_quality"}, {"type": "fineweb_quality"}],
+  "output": {"type": "jsonl", "path": "$OUT/filters"} }
+JSON
+echo "corpus: $CORPUS, $((BYTES / 1000000)) MB, $DOCS documents"
+echo
+echo "| workers | wall s | MB/s | docs/s | MB per CPU-second | peak RSS MB | kept |"
+echo "|---|---|---|---|---|---|---|"
+for w in 1 2; do
+  t=$( { /usr/bin/time -f "%e %M %U %S" $DF run "$OUT/bench-filters.json" --overwrite --workers "$w" >/dev/null; } 2>&1 | tail -1)
+  read -r wall rss user sys <<<"$t"
+  kept=$(python3 -c "import json;s=json.load(open('$OUT/filters/stats.json'));print(s['documents_out'])" 2>/dev/null || echo "?")
+  awk -v w="$w" -v wall="$wall" -v rss="$rss" -v b="$BYTES" -v d="$DOCS" -v u="$user" -v s="$sys" -v k="$kept" 'BEGIN {
+    printf "| %d | %.2f | %.1f | %.0f | %.1f | %.0f | %s |\n", w, wall, b/1e6/wall, d/wall, b/1e6/(u+s), rss/1024, k }'
+done
+echo
+echo "Per-stage seconds (last run, summed over workers):"
+python3 - "$OUT/filters/stats.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for st in s["stages"][1:]:
+    d = sum(st["dropped"].values())
+    print(f"- {st['name']}: {st['seconds']:.1f} s, {st['in']} in, {d} dropped, {st['in_bytes']/1e6/max(st['seconds'],1e-9):.0f} MB/s")
+PY
