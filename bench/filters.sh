@@ -5,14 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-220}
-DATA=bench/data
-OUT=bench/out
-mkdir -p "$DATA" "$OUT"
-dotnet build -c Release src/DataForge.Cli >/dev/null
-dotnet build -c Release bench/DataForge.Bench >/dev/null
-DF="dotnet src/DataForge.Cli/bin/Release/net10.0/dataforge.dll"
+source bench/common.sh
 CORPUS="$DATA/web-${MB}m-seed7.jsonl"
-[ -f "$CORPUS" ] || dotnet bench/DataForge.Bench/bin/Release/net10.0/dataforge-bench.dll gen-web --out "$CORPUS" --mb "$MB" --seed 7
+[ -f "$CORPUS" ] || $GEN gen-web --out "$CORPUS" --mb "$MB" --seed 7
 BYTES=$(stat -c %s "$CORPUS")
 DOCS=$(wc -l < "$CORPUS")
 cat > "$OUT/bench-filters.json" <<JSON
