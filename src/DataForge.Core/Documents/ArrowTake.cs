@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Apache.Arrow;
 
 namespace DataForge.Documents;
@@ -47,7 +46,4 @@ public static class ArrowTake
         }
         return b.Build();
     }
-
-    /// <summary>The raw value bytes of a primitive column (for hashing and fast writers).</summary>
-    internal static ReadOnlySpan<byte> Bytes<T>(ReadOnlySpan<T> v) where T : unmanaged => MemoryMarshal.AsBytes(v);
 }

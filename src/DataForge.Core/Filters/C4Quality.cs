@@ -43,6 +43,9 @@ public static class C4QualityRules
     public const string Stage = "c4_quality";
     static readonly Regex Citation = new(@"\[\d*]|\[edit]|\[citation needed]", RegexOptions.CultureInvariant | RegexOptions.Compiled);
     static readonly string[] Policy = ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"];
+    // One vectorised multi-substring search finds any phrase a line rule looks for.
+    static readonly System.Buffers.SearchValues<string> Phrases = System.Buffers.SearchValues.Create(
+        [.. Policy, "lorem ipsum", "javascript"], StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Line counters, for stats.</summary>
     public record struct LineCounts(int TooLongWord, int NoTerminalPunct, int TooFewWords, int Javascript, int Policy, int Kept);
@@ -57,8 +60,8 @@ public static class C4QualityRules
         foreach (var r in lines)
         {
             var line = PyText.Strip(text[r]);
-            int words = PyText.CountWords(line);
-            if (o.MaxWordLength != -1 && PyText.LongestWord(line) > o.MaxWordLength) { counts.TooLongWord++; continue; }
+            var (words, longest) = PyText.WordStats(line);
+            if (o.MaxWordLength != -1 && longest > o.MaxWordLength) { counts.TooLongWord++; continue; }
             string? rewritten = null;
             if (o.RemoveCitations && line.IndexOf('[') >= 0)
             {
@@ -71,10 +74,11 @@ public static class C4QualityRules
                 continue;
             }
             if (words < o.MinWordsPerLine) { counts.TooFewWords++; continue; }
-            if (o.FilterLoremIpsum && line.Contains("lorem ipsum", StringComparison.OrdinalIgnoreCase)) return Stage + ".lorem_ipsum";
-            if (o.FilterJavascript && line.Contains("javascript", StringComparison.OrdinalIgnoreCase)) { counts.Javascript++; continue; }
+            bool anyPhrase = line.ContainsAny(Phrases);
+            if (anyPhrase && o.FilterLoremIpsum && line.Contains("lorem ipsum", StringComparison.OrdinalIgnoreCase)) return Stage + ".lorem_ipsum";
+            if (anyPhrase && o.FilterJavascript && line.Contains("javascript", StringComparison.OrdinalIgnoreCase)) { counts.Javascript++; continue; }
             if (o.FilterCurlyBracket && line.Contains('{')) return Stage + ".curly_bracket";
-            if (o.FilterPolicy && ContainsPolicy(line)) { counts.Policy++; continue; }
+            if (anyPhrase && o.FilterPolicy && ContainsPolicy(line)) { counts.Policy++; continue; }
             if (o.MinNumSentences != -1) sentences += WordTokenizer.CountSentences(line, scratch);
             if (!first) kept.Append('\n');
             kept.Append(line);

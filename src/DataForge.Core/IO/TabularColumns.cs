@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Apache.Arrow;
@@ -74,6 +73,4 @@ internal sealed class TabularBatchAssembler(string textColumn, string idColumn, 
     {
         if (v is null) b.AppendNull(); else b.Append(v);
     }
-
-    public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 }

@@ -29,8 +29,6 @@ public static class PyText
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool IsSpace(char c) => c <= ' ' ? c == ' ' || (uint)(c - '\t') <= '\r' - '\t' || (uint)(c - 0x1C) <= 3 : c >= 0x85 && Whitespace.Contains(c);
 
-    public static bool IsLineBreak(char c) => LineBreaks.Contains(c);
-
     /// <summary>Python <c>str.splitlines()</c> (no line ends kept) as (start, length) ranges.</summary>
     public static void SplitLines(ReadOnlySpan<char> s, List<Range> lines)
     {
@@ -75,29 +73,17 @@ public static class PyText
         return s[..b];
     }
 
-    /// <summary>Python <c>len(s.split())</c>: runs of non-whitespace.</summary>
-    public static int CountWords(ReadOnlySpan<char> s)
+    /// <summary>Python <c>len(s.split())</c> and the longest of those words (in code points), in one pass.</summary>
+    public static (int Count, int Longest) WordStats(ReadOnlySpan<char> s)
     {
-        int n = 0;
-        bool inWord = false;
-        foreach (char c in s)
-        {
-            if (IsSpace(c)) inWord = false;
-            else if (!inWord) { n++; inWord = true; }
-        }
-        return n;
-    }
-
-    /// <summary>The longest whitespace-separated word, in code points.</summary>
-    public static int LongestWord(ReadOnlySpan<char> s)
-    {
-        int best = 0, cur = 0;
+        int n = 0, best = 0, cur = 0;
         foreach (char c in s)
         {
             if (IsSpace(c)) { cur = 0; continue; }
+            if (cur == 0) n++;
             if (!char.IsLowSurrogate(c) && ++cur > best) best = cur;
         }
-        return best;
+        return (n, best);
     }
 
     /// <summary>Python <c>c.isalpha()</c> on the code point at <paramref name="i"/>.</summary>
@@ -151,6 +137,8 @@ public static class Punctuation
     }
 
     /// <summary>Sentence terminators (the Unicode Sentence_Terminal property, main scripts).</summary>
-    public static bool IsSentenceTerminal(char c) => c is '.' or '!' or '?' or '։' or '؟' or '۔' or '܀' or '܁' or '܂' or '।' or '॥'
+    public static bool IsSentenceTerminal(char c) => c < 128 ? c is '.' or '!' or '?' : IsOtherSentenceTerminal(c);
+
+    static bool IsOtherSentenceTerminal(char c) => c is '։' or '؟' or '۔' or '܀' or '܁' or '܂' or '।' or '॥'
         or '။' or '።' or '፧' or '፨' or '‼' or '‽' or '⁇' or '⁈' or '⁉' or '。' or '！' or '？' or '．' or '｡' or '﹒' or '﹖' or '﹗' or '⸮' or '؝' or '؞';
 }

@@ -147,28 +147,27 @@ public static class WordTokenizer
     }
 
     /// <summary>
-    /// Number of sentences, as spaCy's sentencizer would split: a sentence ends at a token made
-    /// of terminal punctuation that is followed by a token that is not.
+    /// Number of sentences as spaCy's sentencizer splits them: after a token that is a single
+    /// sentence-terminal character, the next token that is not punctuation starts a new sentence.
     /// </summary>
     public static int CountSentences(ReadOnlySpan<char> text, List<Range> scratch)
     {
+        // A text with at most one terminal character (the usual short line) is one sentence.
+        int terminals = 0;
+        foreach (char c in text) if (Punctuation.IsSentenceTerminal(c) && ++terminals > 1) break;
+        if (terminals <= 1) return PyText.Strip(text).IsEmpty ? 0 : 1;
         Tokenize(text, scratch);
         if (scratch.Count == 0) return 0;
         int sentences = 1;
-        for (int k = 0; k < scratch.Count - 1; k++)
+        bool seenTerminal = false;
+        foreach (var r in scratch)
         {
-            var tok = text[scratch[k]];
-            if (IsTerminalToken(tok) && !IsTerminalToken(text[scratch[k + 1]]) && !IsClosing(text[scratch[k + 1]])) sentences++;
+            var tok = text[r];
+            bool terminal = tok.Length == 1 && Punctuation.IsSentenceTerminal(tok[0]);
+            if (seenTerminal && !terminal && !Punctuation.AllPunctuation(tok)) { sentences++; seenTerminal = false; }
+            else if (terminal) seenTerminal = true;
         }
         return sentences;
     }
 
-    static bool IsTerminalToken(ReadOnlySpan<char> tok)
-    {
-        if (tok.Length == 0) return false;
-        foreach (char c in tok) if (!Punctuation.IsSentenceTerminal(c) && c != '…') return false;
-        return true;
-    }
-
-    static bool IsClosing(ReadOnlySpan<char> tok) => tok.Length == 1 && tok[0] is ')' or ']' or '"' or '\'' or '”' or '’' or '»';
 }

@@ -75,11 +75,14 @@ def gopher_r(text):
         if r/L>f: return f"duplicated_{n}_n_grams"
 TERM=set(".!?。！？")
 def sents(line):
-    w=tok(line); 
+    # spaCy's sentencizer: after a single-character terminal token, the next non-punctuation token starts a sentence.
+    w=tok(line)
     if not w: return 0
-    n=1
-    for a,b in zip(w,w[1:]):
-        if all(c in TERM or c=="…" for c in a) and not all(c in TERM or c=="…" for c in b) and b not in (')',']','"',"'","”","’","»"): n+=1
+    n=1; seen=False
+    for t in w:
+        term = len(t)==1 and t in TERM
+        if seen and not term and not all(is_punct(c) for c in t): n+=1; seen=False
+        elif term: seen=True
     return n
 def c4(text):
     ns=0

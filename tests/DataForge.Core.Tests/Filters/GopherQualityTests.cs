@@ -126,4 +126,15 @@ public class GopherQualityTests
     [InlineData("wait... see https://example.com/a?b=1 or me@mail.org.", new[] { "wait", "...", "see", "https://example.com/a?b=1", "or", "me@mail.org", "." })]
     public void Word_tokenizer_splits_like_spacy(string text, string[] expected)
         => Assert.Equal(expected, WordTokenizer.Tokenize(text));
+
+    [Theory]
+    [InlineData("One sentence only.", 1)]
+    [InlineData("First one. Second one! Third one?", 3)]
+    [InlineData("He left (see the end.) Then he came back.", 2)]   // the flag survives ')' as spaCy's does
+    [InlineData("Wait... what happened here.", 1)]                 // '...' is not a terminal token
+    [InlineData("See e.g. the U.S. report. It is long.", 2)]       // abbreviations keep their dots
+    [InlineData("Really?! Yes.", 2)]
+    [InlineData("   ", 0)]
+    public void Sentences_split_like_spacys_sentencizer(string text, int expected)
+        => Assert.Equal(expected, WordTokenizer.CountSentences(text, []));
 }
