@@ -3,14 +3,20 @@ namespace DataForge.Text;
 /// <summary>
 /// A reusable open-addressing hash table from 64-bit keys to counts, cleared in O(1) by a generation
 /// stamp: the n-gram rules run several counting passes per document, and a general Dictionary
-/// spends most of that time on bucket bookkeeping.
+/// spends most of that time on bucket bookkeeping. A slot is one struct, so a probe touches one
+/// cache line.
 /// </summary>
 public sealed class UInt64Counter
 {
-    ulong[] _keys = new ulong[1024];
-    int[] _values = new int[1024];
-    int[] _first = new int[1024];
-    uint[] _stamp = new uint[1024];
+    struct Slot
+    {
+        public ulong Key;
+        public int Count;
+        public int First;
+        public uint Stamp;
+    }
+
+    Slot[] _slots = new Slot[1024];
     uint _generation = 1;
     int _mask = 1023;
     int _bits = 10;
@@ -18,14 +24,11 @@ public sealed class UInt64Counter
     /// <summary>Empties the table, sized for about <paramref name="expected"/> keys.</summary>
     public void Reset(int expected)
     {
-        int want = 1;
+        int want = 1024;
         while (want < expected * 2) want <<= 1;
-        if (want > _keys.Length)
+        if (want > _slots.Length)
         {
-            _keys = new ulong[want];
-            _values = new int[want];
-            _first = new int[want];
-            _stamp = new uint[want];
+            _slots = new Slot[want];
             _mask = want - 1;
             _bits = System.Numerics.BitOperations.Log2((uint)want);
             _generation = 1;
@@ -33,7 +36,7 @@ public sealed class UInt64Counter
         }
         if (++_generation == 0)
         {
-            Array.Clear(_stamp);
+            Array.Clear(_slots);
             _generation = 1;
         }
     }
@@ -41,22 +44,25 @@ public sealed class UInt64Counter
     /// <summary>Adds one to <paramref name="key"/>'s count; returns the new count and the position of its first occurrence.</summary>
     public int Increment(ulong key, int position, out int first)
     {
-        int i = (int)Mix(key);
+        // Fibonacci hashing: one multiply spreads the key's bits into the high bits used as the slot.
+        int i = (int)((key * 0x9E3779B97F4A7C15UL) >> (64 - _bits));
+        var slots = _slots;
         while (true)
         {
-            if (_stamp[i] != _generation)
+            ref var s = ref slots[i];
+            if (s.Stamp != _generation)
             {
-                _stamp[i] = _generation;
-                _keys[i] = key;
-                _values[i] = 1;
-                _first[i] = position;
+                s.Stamp = _generation;
+                s.Key = key;
+                s.Count = 1;
+                s.First = position;
                 first = position;
                 return 1;
             }
-            if (_keys[i] == key)
+            if (s.Key == key)
             {
-                first = _first[i];
-                return ++_values[i];
+                first = s.First;
+                return ++s.Count;
             }
             i = (i + 1) & _mask;
         }
@@ -64,7 +70,4 @@ public sealed class UInt64Counter
 
     /// <summary>Adds the key; false if it was already there.</summary>
     public bool Add(ulong key) => Increment(key, 0, out _) == 1;
-
-    // Fibonacci hashing: one multiply spreads the key's bits into the high bits used as the slot.
-    ulong Mix(ulong h) => (h * 0x9E3779B97F4A7C15UL) >> (64 - _bits);
 }
