@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Issue #3 benchmark: the English heuristic chain normalize -> gopher_quality -> gopher_repetition
 # -> c4_quality -> fineweb_quality on a generated web-like corpus of mixed quality (prose,
-# boilerplate, lists). Prints a Markdown table. Usage: bench/filters.sh [MB] (default 220)
+# boilerplate, lists; Zipf-distributed vocabulary of 40k words). Prints a Markdown table.
+# Usage: bench/filters.sh [MB] [--low-vocabulary]   (default 220 MB; the flag draws content
+# words from only 100 words, the corpus of the first measurements)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-220}
+VOCAB=${2:-}
 source bench/common.sh
-CORPUS="$DATA/web-${MB}m-seed7.jsonl"
-[ -f "$CORPUS" ] || $GEN gen-web --out "$CORPUS" --mb "$MB" --seed 7
+CORPUS="$DATA/web-${MB}m-seed7${VOCAB:+-low}.jsonl"
+[ -f "$CORPUS" ] || $GEN gen-web --out "$CORPUS" --mb "$MB" --seed 7 $VOCAB
 BYTES=$(stat -c %s "$CORPUS")
 DOCS=$(wc -l < "$CORPUS")
 cat > "$OUT/bench-filters.json" <<JSON

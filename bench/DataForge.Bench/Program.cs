@@ -9,6 +9,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dataforge-bench gen-web --out FILE.jsonl --mb N [--seed S]");
+    Console.Error.WriteLine("usage: dataforge-bench gen-web --out FILE.jsonl --mb N [--seed S] [--low-vocabulary]");
     return 2;
 }

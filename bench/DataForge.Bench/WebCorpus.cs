@@ -29,6 +29,7 @@ public static class WebCorpus
                 case "--out": output = args[++i]; break;
                 case "--mb": mb = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--seed": seed = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--low-vocabulary": LowVocabulary = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -66,11 +67,49 @@ public static class WebCorpus
         return 0;
     }
 
+    // Content words follow a Zipf law over a large lexicon, as in real text: a few words are very
+    // common and most are rare. The lexicon is the fixed list plus generated pronounceable words.
+    static readonly string[] Lexicon = BuildLexicon(40_000);
+    static readonly double[] ZipfCdf = BuildZipf(Lexicon.Length, 1.07);
+    public static bool LowVocabulary { get; set; }
+
+    static string[] BuildLexicon(int size)
+    {
+        var rng = new Random(12345);
+        string[] onsets = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "br", "cl", "dr", "fl", "gr", "pl", "pr", "sh", "st", "th", "tr", "ch", "sp"];
+        string[] vowels = ["a", "e", "i", "o", "u", "ai", "ea", "ou", "io", "y"];
+        string[] codas = ["", "", "n", "r", "s", "t", "l", "m", "nd", "st", "ng", "ck", "rt", "ss"];
+        var words = new List<string>(Content);
+        var seen = new HashSet<string>(words);
+        while (words.Count < size)
+        {
+            int syllables = 1 + rng.Next(3) + (rng.Next(4) == 0 ? 1 : 0);
+            var sb = new StringBuilder();
+            for (int k = 0; k < syllables; k++) sb.Append(onsets[rng.Next(onsets.Length)]).Append(vowels[rng.Next(vowels.Length)]).Append(codas[rng.Next(codas.Length)]);
+            if (seen.Add(sb.ToString())) words.Add(sb.ToString());
+        }
+        return [.. words];
+    }
+
+    static double[] BuildZipf(int n, double exponent)
+    {
+        var cdf = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) { sum += 1 / Math.Pow(i + 1, exponent); cdf[i] = sum; }
+        for (int i = 0; i < n; i++) cdf[i] /= sum;
+        return cdf;
+    }
+
     static string Word(Random rng)
     {
         double r = rng.NextDouble();
         if (r < 0.55) return Common[(int)(Common.Length * rng.NextDouble() * rng.NextDouble())];
-        if (r < 0.995) return Content[rng.Next(Content.Length)];
+        if (r < 0.995)
+        {
+            if (LowVocabulary) return Content[rng.Next(Content.Length)];
+            int k = Array.BinarySearch(ZipfCdf, rng.NextDouble());
+            return Lexicon[k < 0 ? ~k : k];
+        }
         return Accented[rng.Next(Accented.Length)];
     }
 
