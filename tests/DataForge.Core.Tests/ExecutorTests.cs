@@ -190,3 +190,25 @@ public class ExecutorTests
         Assert.Equal(3, r.Stats.DocumentsOut);
     }
 }
+
+public class ExpandStageTests
+{
+    [Fact]
+    public void Expand_stages_count_added_documents_and_keep_the_books_balanced()
+    {
+        using var dir = new TempDir();
+        var lines = new[]
+        {
+            System.Text.Json.JsonSerializer.Serialize(new { id = "a", text = "one\n\ntwo\n\nthree" }),
+            System.Text.Json.JsonSerializer.Serialize(new { id = "b", text = "single" }),
+            System.Text.Json.JsonSerializer.Serialize(new { id = "c", text = " \n\n " }),
+        };
+        string input = dir.Write("x.jsonl", string.Join("\n", lines) + "\n");
+        var r = Runs.Run($$"""{"input": [{"type": "jsonl", "paths": [{{Runs.J(input)}}]}], "stages": [{"type": "test_split_paragraphs"}], "output": {"type": "jsonl", "path": {{Runs.J(dir["o"])}} } }""", workers: 2);
+        Assert.Equal(["a/p0", "a/p1", "a/p2", "b/p0"], Runs.ReadDocs(dir["o"]).Select(d => d.Id));
+        var st = r.Stats.Stages.Single(s => s.Type == "test_split_paragraphs");
+        Assert.Equal((3L, 4L, 2L), (st.In, st.Out, st.Added));
+        Assert.Equal(1, st.Dropped["test_split_paragraphs.empty"]);
+        Assert.Equal((3L, 4L, 1L, 2L), (r.Stats.DocumentsIn, r.Stats.DocumentsOut, r.Stats.Dropped, r.Stats.Added));
+    }
+}

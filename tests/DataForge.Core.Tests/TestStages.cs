@@ -87,3 +87,23 @@ public sealed class TestExplode(ExplodeOptions options, StageInit init) : MapSta
         return batch;
     }
 }
+
+/// <summary>Test only: one document per paragraph; documents without text produce nothing (dropped).</summary>
+[Stage("test_split_paragraphs", StageShape.Expand, "Test only: splits documents into paragraphs.")]
+public sealed class TestSplitParagraphs(NoOptions options, StageInit init) : ExpandStage(init)
+{
+    public NoOptions Options => options;
+
+    public override DocumentBatch Expand(DocumentBatch batch, StageContext context)
+    {
+        var b = new DocumentBatchBuilder();
+        for (int i = 0; i < batch.Length; i++)
+        {
+            var paragraphs = batch.Text.GetString(i).Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (paragraphs.Length == 0) { context.Drop(batch, i, "test_split_paragraphs.empty"); continue; }
+            for (int p = 0; p < paragraphs.Length; p++)
+                b.Append(System.Text.Encoding.UTF8.GetBytes($"{batch.GetId(i)}/p{p}"), System.Text.Encoding.UTF8.GetBytes(paragraphs[p]), batch.Source.GetBytes(i));
+        }
+        return b.Build();
+    }
+}
