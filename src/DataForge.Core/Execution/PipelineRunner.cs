@@ -103,9 +103,13 @@ public sealed class PipelineRunner
         var progress = options.Progress;
         string outDir = pipeline.Sink.OutputPath;
         string work = Path.Combine(outDir, WorkDir);
-        PrepareOutput(outDir, options);
         if (options.Resume && File.Exists(Path.Combine(outDir, "_SUCCESS")))
+        {
+            // Finished already; a kill during the final clean-up may have left the work directory.
+            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
             return LoadFinished(outDir, pipeline);
+        }
+        PrepareOutput(outDir, options);
 
         // Plan partitions (deterministic: never depends on the worker count).
         var planCtx = new PlanContext { Settings = pipeline.Settings };
@@ -118,7 +122,9 @@ public sealed class PipelineRunner
         progress.StageIn = new long[pipeline.Stages.Count];
         progress.StageOut = new long[pipeline.Stages.Count];
         progress.TotalBytes = partitions.Sum(p => p.Spec.Bytes);
-        CheckRunIdentity(work, pipeline, partitions.Select(p => p.Spec.Description).ToList(), options);
+        var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
+            .Select(f => { var fi = new FileInfo(f); return $"{f}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}"; }).ToList();
+        CheckRunIdentity(work, pipeline, partitions.Select(p => p.Spec.Description).ToList(), inputs, options);
 
         var segments = Segments(pipeline.Stages);
         int workers = options.Limit is not null ? 1 : Math.Max(1, options.Workers);
@@ -131,10 +137,12 @@ public sealed class PipelineRunner
             progress.Phase = segments.Count == 1 ? "running" : $"segment {k + 1}/{segments.Count}";
             progress.PartitionsDone = 0;
             var results = new Fragment[partitions.Count];
-            RunParallel(partitions.Count, k == 0 ? workers : Math.Max(1, options.Workers), options.Cancellation, p =>
+            var previous = k > 0 ? fragments[k - 1] : null;
+            RunParallel(partitions.Count, k == 0 ? workers : Math.Max(1, options.Workers), options.Cancellation, (p, ct) =>
             {
+                bool spillExpected = previous is not null && previous[p].Shards.Count > 0;
                 results[p] = RunPartition(pipeline, seg, k, segments.Count, partitions[p].Source, partitions[p].Spec, work, outDir,
-                    options, pipelined, ref limitRemaining);
+                    options, pipelined, spillExpected, ct, ref limitRemaining);
                 Interlocked.Increment(ref progress.PartitionsDone);
             });
             fragments[k] = [.. results];
@@ -194,8 +202,9 @@ public sealed class PipelineRunner
 
         WriteJson(Path.Combine(outDir, "stats.json"), stats.Write);
         WriteJson(Path.Combine(outDir, "manifest.json"), w => WriteManifest(w, pipeline, shards));
-        Directory.Delete(work, recursive: true);
+        // _SUCCESS first: a kill while the work directory is being removed leaves a finished run.
         File.WriteAllText(Path.Combine(outDir, "_SUCCESS"), "");
+        Directory.Delete(work, recursive: true);
         progress.Phase = "done";
         return new RunResult(outDir, stats, shards);
     }
@@ -261,13 +270,14 @@ public sealed class PipelineRunner
     }
 
     /// <summary>A resumed run must be the same pipeline over the same partitions, or its output would mix two runs.</summary>
-    static void CheckRunIdentity(string work, Pipeline pipeline, List<string> partitions, RunOptions options)
+    static void CheckRunIdentity(string work, Pipeline pipeline, List<string> partitions, List<string> inputs, RunOptions options)
     {
         string path = Path.Combine(work, "run.json");
         var identity = new Dictionary<string, object?>
         {
             ["config"] = pipeline.CanonicalJson,
             ["partitions"] = partitions,
+            ["inputs"] = inputs,
             ["limit"] = options.Limit,
         };
         string json = JsonSerializer.Serialize(identity);
@@ -324,11 +334,11 @@ public sealed class PipelineRunner
 
     sealed record Fragment(List<StageStats> Stages, List<ShardInfo> Shards, long BytesOut);
 
-    static void RunParallel(int count, int workers, CancellationToken ct, Action<int> body)
+    static void RunParallel(int count, int workers, CancellationToken ct, Action<int, CancellationToken> body)
     {
         int next = -1;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var errors = new List<Exception>();
+        var errors = new List<(int Partition, Exception Error)>();
         var threads = new Thread[Math.Min(workers, Math.Max(1, count))];
         for (int t = 0; t < threads.Length; t++)
         {
@@ -338,10 +348,10 @@ public sealed class PipelineRunner
                 {
                     int p = Interlocked.Increment(ref next);
                     if (p >= count) break;
-                    try { body(p); }
+                    try { body(p, cts.Token); }
                     catch (Exception ex)
                     {
-                        lock (errors) errors.Add(ex);
+                        lock (errors) errors.Add((p, ex));
                         cts.Cancel();
                     }
                 }
@@ -352,20 +362,29 @@ public sealed class PipelineRunner
         ct.ThrowIfCancellationRequested();
         if (errors.Count > 0)
         {
-            // Report the error of the earliest failing partition deterministically when possible.
-            var first = errors.FirstOrDefault(e => e is InputException) ?? errors[0];
+            // Partitions cancelled because another failed are not the cause; of the rest, the
+            // earliest partition's error is reported, so the message does not depend on timing.
+            var causes = errors.Where(e => e.Error is not OperationCanceledException).OrderBy(e => e.Partition).ToList();
+            var first = (causes.Count > 0 ? causes : errors.OrderBy(e => e.Partition).ToList())[0].Error;
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
         }
     }
 
     static Fragment RunPartition(Pipeline pipeline, Segment seg, int k, int segmentCount, SourceStage source, PartitionSpec spec,
-        string work, string outDir, RunOptions options, bool pipelined, ref long limitRemaining)
+        string work, string outDir, RunOptions options, bool pipelined, bool spillExpected, CancellationToken ct, ref long limitRemaining)
     {
         int p = spec.Index;
         bool final = k == segmentCount - 1;
         string doneDir = Path.Combine(work, "done");
         string donePath = Path.Combine(doneDir, $"s{k}-p{p:D5}.json");
-        if (options.Resume && File.Exists(donePath)) return ReadFragment(donePath);
+        if (options.Resume && File.Exists(donePath))
+        {
+            var done = ReadFragment(donePath);
+            // A finished partition still used its share of --limit.
+            if (options.Limit is not null && k == 0)
+                Interlocked.Add(ref limitRemaining, -(done.Stages[0].In - done.Stages[0].Rejected));
+            return done;
+        }
         Directory.CreateDirectory(doneDir);
 
         string segDir = Path.Combine(work, $"s{k}");
@@ -410,9 +429,9 @@ public sealed class PipelineRunner
             Partition = p,
             OnError = (source as FileSourceStage)?.OnErrorOverride ?? settings.OnError,
             RejectWriter = rejects,
-            Cancellation = options.Cancellation,
+            Cancellation = ct,
         };
-        IEnumerable<DocumentBatch> input = k == 0 ? source.Read(spec, sctx) : ReadSpill(Path.Combine(work, $"s{k - 1}"), p);
+        IEnumerable<DocumentBatch> input = k == 0 ? source.Read(spec, sctx) : ReadSpill(Path.Combine(work, $"s{k - 1}"), p, spillExpected);
 
         long bytesOut = 0, observed = 0;
         var progress = options.Progress;
@@ -424,6 +443,7 @@ public sealed class PipelineRunner
             // Read-ahead on a second thread only pays when cores would otherwise idle (fewer
             // partitions than workers); otherwise each worker reads and processes inline, one core each.
             var channel = Channel.CreateBounded<DocumentBatch>(new BoundedChannelOptions(pipelined ? 4 : 1) { SingleReader = true, SingleWriter = true });
+            using var producerStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             void Produce()
             {
                 try
@@ -452,17 +472,19 @@ public sealed class PipelineRunner
                         long br = Volatile.Read(ref sctx.BytesRead);
                         Interlocked.Add(ref progress.BytesRead, br - lastBytes);
                         lastBytes = br;
-                        if (pipelined) channel.Writer.WriteAsync(batch, options.Cancellation).AsTask().GetAwaiter().GetResult();
+                        if (pipelined) channel.Writer.WriteAsync(batch, producerStop.Token).AsTask().GetAwaiter().GetResult();
                         else Consume(batch);
+                        // Stop before asking the source for another batch: nothing past the limit is read.
+                        if (localLimit <= 0) break;
                     }
-                    channel.Writer.Complete();
+                    channel.Writer.TryComplete();
                 }
-                catch (Exception ex) when (pipelined) { channel.Writer.Complete(ex); }
+                catch (Exception ex) when (pipelined) { channel.Writer.TryComplete(ex); }
             }
             var chain = new List<DocumentBatch>(steps.Count + 1);
             void Consume(DocumentBatch batch)
             {
-                options.Cancellation.ThrowIfCancellationRequested();
+                ct.ThrowIfCancellationRequested();
                 chain.Add(batch);
                 foreach (var (stage, ctx) in steps)
                 {
@@ -488,16 +510,17 @@ public sealed class PipelineRunner
             try
             {
                 var reader = channel.Reader;
-                while (pipelined && reader.WaitToReadAsync(options.Cancellation).AsTask().GetAwaiter().GetResult())
+                while (pipelined && reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
                 {
                     while (reader.TryRead(out var batch)) Consume(batch);
                 }
             }
             finally
             {
-                // Unblock and drain the producer if processing failed.
+                // If processing failed, stop the producer (it may be blocked on a full channel) and wait for it.
+                producerStop.Cancel();
                 while (channel.Reader.TryRead(out _)) { }
-                try { producer.GetAwaiter().GetResult(); } catch when (producer.IsFaulted) { }
+                try { producer.GetAwaiter().GetResult(); } catch (Exception) when (producer.IsFaulted || producer.IsCanceled) { }
             }
             producer.GetAwaiter().GetResult();
             if (limited) Interlocked.Add(ref limitRemaining, -(sctx.Stats.In - sctx.Stats.Rejected));
@@ -506,7 +529,7 @@ public sealed class PipelineRunner
             observer?.Complete();
             rejects?.Complete();
             dropped?.Complete();
-            var fragment = new Fragment(allStats, final ? shards.ToList() : [], bytesOut);
+            var fragment = new Fragment(allStats, shards.ToList(), bytesOut);
             WriteFragment(donePath, fragment);
             return fragment;
         }
@@ -557,10 +580,14 @@ public sealed class PipelineRunner
         return result;
     }
 
-    static IEnumerable<DocumentBatch> ReadSpill(string dir, int p)
+    static IEnumerable<DocumentBatch> ReadSpill(string dir, int p, bool expected)
     {
         string path = Path.Combine(dir, ShardedSinkStage.ShardName(p, 0, "arrow"));
-        if (!File.Exists(path)) yield break;
+        if (!File.Exists(path))
+        {
+            if (expected) throw new InvalidOperationException($"{path}: spill file of partition {p} is missing; rerun without --resume");
+            yield break;
+        }
         using var fs = File.OpenRead(path);
         using var reader = new ArrowFileReader(fs);
         while (reader.ReadNextRecordBatch() is { } rb) yield return new DocumentBatch(rb);

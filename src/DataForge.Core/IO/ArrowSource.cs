@@ -90,6 +90,12 @@ public static class ArrowDocuments
         {
             var f = rb.Schema.GetFieldByIndex(c);
             if (f.Name == textColumn || f.Name == idColumn || Columns.IsCore(f.Name)) continue;
+            if (f.DataType.TypeId is not (Apache.Arrow.Types.ArrowTypeId.String or Apache.Arrow.Types.ArrowTypeId.Float or Apache.Arrow.Types.ArrowTypeId.Double
+                or Apache.Arrow.Types.ArrowTypeId.Int32 or Apache.Arrow.Types.ArrowTypeId.Int64 or Apache.Arrow.Types.ArrowTypeId.Boolean))
+            {
+                error = $"column '{f.Name}' has type {f.DataType.Name}, which DataForge cannot carry (supported: utf8, float, double, int32, int64, bool); drop or convert it first";
+                return null;
+            }
             fields.Add(f);
             arrays.Add(rb.Column(c));
         }

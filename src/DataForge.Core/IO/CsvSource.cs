@@ -98,8 +98,8 @@ public sealed class CsvSource : FileSourceStage
                 long line = csv.LineNumber;
                 if (csv.FieldCount != header.Count)
                     ctx.Reject($"{display}:{line}", $"expected {header.Count} fields as in the header, found {csv.FieldCount}", csv.RawRecord);
-                else if (!Utf8.IsValid(csv.GetSpan(textIndex)))
-                    ctx.Reject($"{display}:{line}", "invalid UTF-8 in the text field", csv.RawRecord);
+                else if (!Utf8.IsValid(csv.RawRecord))
+                    ctx.Reject($"{display}:{line}", "invalid UTF-8 in the record", csv.RawRecord);
                 else
                 {
                     if (idIndex >= 0 && !csv.IsEmpty(idIndex)) b.Id.Append(csv.GetSpan(idIndex));

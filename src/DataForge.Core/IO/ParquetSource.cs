@@ -87,7 +87,8 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
             var metaCols = new List<(string, Func<int, string?>)>();
             foreach (var f in fields)
             {
-                if (f.IsArray) { metaCols.Add((f.Name, _ => null)); continue; }
+                if (f.IsArray)
+                    throw new InputException($"{display}: column '{f.Name}' is a list column, which DataForge cannot carry; flatten or drop it first");
                 var t = Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType;
                 if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
                 {
@@ -99,6 +100,16 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
                 else if (t == typeof(double)) typed.Add((f.Name, ReadTyped<double>(group, f, rows)));
                 else if (t == typeof(int)) typed.Add((f.Name, ReadTyped<int>(group, f, rows)));
                 else if (t == typeof(long)) typed.Add((f.Name, ReadTyped<long>(group, f, rows)));
+                else if (t == typeof(bool)) typed.Add((f.Name, ReadBooleans(group, f, rows)));
+                else if (t == typeof(byte[]) || t == typeof(ReadOnlyMemory<byte>))
+                {
+                    // Binary values go to meta as base64 strings: kept, and valid JSON.
+                    var values = new byte[]?[rows];
+                    group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+                    metaCols.Add((f.Name, i => values[i] is { } v ? System.Text.Json.JsonSerializer.Serialize(Convert.ToBase64String(v)) : null));
+                }
+                else if (!t.IsValueType)
+                    throw new InputException($"{display}: column '{f.Name}' has type {t.Name}, which DataForge cannot carry; drop or convert it first");
                 else
                 {
                     var json = ReadAsJson(group, f, rows);
@@ -114,15 +125,17 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
             var batch = assembler.Build(rows, strings, typed, i => $"{display}#{gBase + i}",
                 (i, err) => ctx.Reject($"{display}: row {gBase + i + 1}", err, default), metaCols);
             rowBase += rows;
-            ctx.Stats.In += batch.Length;
-            ctx.Stats.Out += batch.Length;
-            ctx.Stats.OutBytes += batch.TextBytes;
             ctx.BytesRead += reader.RowGroups[g].RowGroup.TotalByteSize;
-            // Row groups can be large; hand them on in batch_rows slices.
+            // Row groups can be large; hand them on in batch_rows slices, each counted when handed on
+            // (a --limit may stop reading between slices).
             for (int s = 0; s < batch.Length; s += ctx.BatchRows)
             {
                 int n = Math.Min(ctx.BatchRows, batch.Length - s);
-                yield return n == batch.Length ? batch : batch.Take(Enumerable.Range(s, n).ToArray());
+                var slice = n == batch.Length ? batch : batch.Take(Enumerable.Range(s, n).ToArray());
+                ctx.Stats.In += slice.Length;
+                ctx.Stats.Out += slice.Length;
+                ctx.Stats.OutBytes += slice.TextBytes;
+                yield return slice;
             }
         }
     }
@@ -142,6 +155,15 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
             group.ReadAsync<T>(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
             foreach (var v in values) b.Append(v);
         }
+        return b.Build();
+    }
+
+    static IArrowArray ReadBooleans(ParquetRowGroupReader group, DataField f, int rows)
+    {
+        var b = new BooleanArray.Builder();
+        var values = new bool?[rows];
+        group.ReadAsync<bool>(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+        foreach (var v in values) { if (v is { } x) b.Append(x); else b.AppendNull(); }
         return b.Build();
     }
 

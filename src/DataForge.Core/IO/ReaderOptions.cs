@@ -34,6 +34,9 @@ public abstract class FileSourceStage(ReaderOptions options, StageInit init) : S
 
     protected IReadOnlyList<string> Files() => InputFiles.Expand(Options.Paths, BaseDirectory);
 
+    /// <summary>The input files this reader covers (for the identity of a resumable run).</summary>
+    public IReadOnlyList<string> ExpandFiles() => Files();
+
     /// <summary>This reader's own on_error, if set.</summary>
     public string? OnErrorOverride => Options.OnError;
 

@@ -49,10 +49,18 @@ internal sealed class TabularBatchAssembler(string textColumn, string idColumn, 
                 using (var w = new Utf8JsonWriter(metaBuf, MetaJson))
                 {
                     w.WriteStartObject();
-                    if (metas?[i] is { } m && m.StartsWith('{'))
+                    if (metas?[i] is { } m)
                     {
-                        using var doc = JsonDocument.Parse(m);
-                        foreach (var p in doc.RootElement.EnumerateObject()) p.WriteTo(w);
+                        // A meta object is merged; anything else is kept under "meta".
+                        JsonDocument? doc = null;
+                        try { doc = JsonDocument.Parse(m); } catch (JsonException) { }
+                        using (doc)
+                        {
+                            if (doc?.RootElement.ValueKind == JsonValueKind.Object)
+                                foreach (var p in doc.RootElement.EnumerateObject()) p.WriteTo(w);
+                            else if (doc is not null) { w.WritePropertyName("meta"); doc.RootElement.WriteTo(w); }
+                            else w.WriteString("meta", m);
+                        }
                     }
                     foreach (var (name, col) in extraStrings) if (col[i] is { } v) w.WriteString(name, v);
                     foreach (var (name, json) in metaColumns) if (json(i) is { } v) { w.WritePropertyName(name); w.WriteRawValue(v); }

@@ -74,6 +74,8 @@ public sealed class Pipeline
         var input = root["input"];
         if (input is null)
             errors.Add(new(file, root.Line, root.Column, "$.input", "missing required key; expected an array of source stages (for example {\"type\": \"jsonl\", \"paths\": [...]})"));
+        else if (input.Kind == JsonKind.Array && input.Items!.Count == 0)
+            errors.Add(new(file, input.Line, input.Column, input.Path, "expected at least one source stage"));
         else
             foreach (var item in input.Kind == JsonKind.Array ? input.Items! : [input])
                 if (Build(item, [StageShape.Source], "input", registry, settings, baseDir, file, errors, null) is SourceStage s)
@@ -100,9 +102,12 @@ public sealed class Pipeline
 
         // Stage names key the statistics, so they must be unique.
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var st in stages)
-            if (!names.Add(st.Name))
-                errors.Add(new(file, 0, 0, "$.stages", $"two stages are named '{st.Name}'; give one a distinct \"name\""));
+        for (int i = 0; i < stages.Count; i++)
+            if (!names.Add(stages[i].Name))
+            {
+                var at = stageList!.Items![i];
+                errors.Add(new(file, at.Line, at.Column, at.Path, $"two stages are named '{stages[i].Name}'; give one a distinct \"name\""));
+            }
         if (errors.Count > 0) throw new ConfigException(errors);
 
         var canonical = new System.Buffers.ArrayBufferWriter<byte>();

@@ -102,6 +102,8 @@ public static class OptionsBinder
         {
             if (v.Kind != JsonKind.Number) return Fail();
             double d = double.Parse(v.Text!, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (t == typeof(long) && (!decimal.TryParse(v.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var big) || big > long.MaxValue || big < long.MinValue))
+                return Fail();
             bool integral = t == typeof(int) || t == typeof(long);
             if (integral && (d != Math.Floor(d) || d > (t == typeof(int) ? int.MaxValue : long.MaxValue) || d < (t == typeof(int) ? int.MinValue : long.MinValue)))
                 return Fail();
