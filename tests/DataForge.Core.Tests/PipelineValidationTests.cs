@@ -121,4 +121,13 @@ public class PipelineValidationTests
     {
         Assert.Equal(expected, NameSuggester.Distance(a, b));
     }
+
+    [Fact]
+    public void Duplicate_keys_are_an_error_at_the_second_key()
+    {
+        var ex = Invalid("{\"name\": \"a\",\n \"name\": \"b\", " + Io + "}");
+        var e = Assert.Single(ex.Errors);
+        Assert.Equal((2, 2), (e.Line, e.Column));
+        Assert.Contains("key 'name' is given twice", e.Message);
+    }
 }

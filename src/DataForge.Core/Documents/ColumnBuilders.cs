@@ -27,6 +27,7 @@ public sealed class Utf8ColumnBuilder
 
     public void Append(ReadOnlySpan<byte> value)
     {
+        EnsureNotBuilt();
         EnsureData(value.Length);
         value.CopyTo(_data.AsSpan(_dataLength));
         _dataLength += value.Length;
@@ -93,8 +94,17 @@ public sealed class Utf8ColumnBuilder
         _data = bigger;
     }
 
+    void EnsureNotBuilt()
+    {
+        if (_built) throw new InvalidOperationException("a column builder cannot be used after Build()");
+    }
+
+    bool _built;
+
     public StringArray Build()
     {
+        EnsureNotBuilt();
+        _built = true;
         var offsets = new ArrowBuffer(MemoryMarshal.AsBytes(_offsets.AsSpan(0, Count + 1)).ToArray());
         // The rented data array now belongs to the column; it goes back to the pool when the batch is disposed.
         var owner = new PooledBuffer(_data, _dataLength);

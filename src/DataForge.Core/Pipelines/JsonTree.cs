@@ -95,7 +95,7 @@ public static class JsonTree
         try
         {
             if (!reader.Read()) throw new JsonSyntaxException(fileName, 1, 1, "the file is empty; expected a JSON object");
-            var root = ReadValue(ref reader, "$", lineStarts, utf8);
+            var root = ReadValue(ref reader, "$", lineStarts, utf8, fileName);
             if (reader.Read())
             {
                 var (l, c) = Position(lineStarts, utf8, (int)reader.TokenStartIndex);
@@ -122,7 +122,7 @@ public static class JsonTree
         return (idx + 1, col);
     }
 
-    static JsonNodeP ReadValue(ref Utf8JsonReader r, string path, List<int> ls, ReadOnlySpan<byte> utf8)
+    static JsonNodeP ReadValue(ref Utf8JsonReader r, string path, List<int> ls, ReadOnlySpan<byte> utf8, string fileName)
     {
         var (line, col) = Position(ls, utf8, (int)r.TokenStartIndex);
         switch (r.TokenType)
@@ -135,8 +135,11 @@ public static class JsonTree
                 {
                     string name = r.GetString()!;
                     var keyPos = Position(ls, utf8, (int)r.TokenStartIndex);
+                    // Duplicate keys are legal JSON but ambiguous in a configuration: one would be ignored.
+                    if (props.Exists(p => p.Key == name))
+                        throw new JsonSyntaxException(fileName, keyPos.Line, keyPos.Col, $"key '{name}' is given twice in this object");
                     r.Read();
-                    props.Add(new(name, ReadValue(ref r, PathOf(path, name), ls, utf8)));
+                    props.Add(new(name, ReadValue(ref r, PathOf(path, name), ls, utf8, fileName)));
                     keys.Add(keyPos);
                 }
                 return new JsonNodeP { Kind = JsonKind.Object, Line = line, Column = col, Path = path, Properties = props, KeyPositions = keys };
@@ -145,7 +148,7 @@ public static class JsonTree
             {
                 var items = new List<JsonNodeP>();
                 while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-                    items.Add(ReadValue(ref r, $"{path}[{items.Count}]", ls, utf8));
+                    items.Add(ReadValue(ref r, $"{path}[{items.Count}]", ls, utf8, fileName));
                 return new JsonNodeP { Kind = JsonKind.Array, Line = line, Column = col, Path = path, Items = items };
             }
             case JsonTokenType.String:
