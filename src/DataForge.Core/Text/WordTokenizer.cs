@@ -29,15 +29,35 @@ public static class WordTokenizer
     public static void Tokenize(ReadOnlySpan<char> text, List<Range> tokens)
     {
         tokens.Clear();
-        int i = 0;
-        while (i < text.Length)
+        int i = 0, n = text.Length;
+        while (i < n)
         {
-            while (i < text.Length && PyText.IsSpace(text[i])) i++;
+            char c = text[i];
+            if (PyText.IsSpace(c)) { i++; continue; }
+            // One pass over the chunk: a chunk of letters and digits only (most words) is a token
+            // as it is; anything else goes through prefix, suffix and infix splitting.
             int start = i;
-            while (i < text.Length && !PyText.IsSpace(text[i])) i++;
-            if (i > start) Chunk(text, start, i, tokens);
+            int nonWord = IsWordChar(c) ? 0 : 1;
+            for (i++; i < n; i++)
+            {
+                c = text[i];
+                if (c <= ' ' || c >= 0x85) { if (PyText.IsSpace(c)) break; }
+                if (!IsWordChar(c)) nonWord++;
+            }
+            if (nonWord == 0) tokens.Add(new Range(start, i));
+            else if (nonWord == 1 && i - start > 2 && IsWordChar(text[start]) && text[i - 1] is ',' or ';' or ':' or '!' or '?' or ')' or '"'
+                     || (nonWord == 1 && i - start > 2 && IsWordChar(text[start]) && text[i - 1] == '.' && !AbbreviationLookup.Contains(text[start..i])))
+            {
+                // A word followed by one punctuation mark (the usual "river," or "bank."): split it off.
+                tokens.Add(new Range(start, i - 1));
+                tokens.Add(new Range(i - 1, i));
+            }
+            else Chunk(text, start, i, tokens);
         }
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static bool IsWordChar(char c) => c < 128 ? char.IsAsciiLetterOrDigit(c) : char.IsLetterOrDigit(c);
 
     public static List<string> Tokenize(string text)
     {
@@ -47,22 +67,8 @@ public static class WordTokenizer
     }
 
     static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> AbbreviationLookup = Abbreviations.GetAlternateLookup<ReadOnlySpan<char>>();
-    static bool HasSpecial(ReadOnlySpan<char> chunk)
-    {
-        foreach (char c in chunk)
-            if (c is '-' or '\'' or '.' or '@' or ':' or '/' or '–' or '—' or '’') return true;
-        return false;
-    }
-
     static void Chunk(ReadOnlySpan<char> text, int start, int end, List<Range> tokens)
     {
-        var chunk = text[start..end];
-        // Most chunks are plain words: alphanumeric at both ends, nothing to peel or split.
-        if (char.IsLetterOrDigit(chunk[0]) && char.IsLetterOrDigit(chunk[^1]) && !HasSpecial(chunk))
-        {
-            tokens.Add(new Range(start, end));
-            return;
-        }
         // Prefixes.
         while (start < end)
         {
