@@ -52,11 +52,9 @@ public static class GopherQualityRules
         long nonSymbolChars = 0;
         int alphaWords = 0;
         ulong stopSeen = 0;
-        var lookup = stopWords.GetAlternateLookup<ReadOnlySpan<char>>();
+        var lookup = StopWordTable.For(stopWords);
         // Code points equal UTF-16 units unless the text has surrogate pairs (rare): check once.
         bool surrogates = text.ContainsAnyInRange('\uD800', '\uDFFF');
-        int minStop = int.MaxValue, maxStop = 0;
-        foreach (var k in stopWords.Keys) { minStop = Math.Min(minStop, k.Length); maxStop = Math.Max(maxStop, k.Length); }
         foreach (var r in tokens)
         {
             var w = text[r];
@@ -64,7 +62,7 @@ public static class GopherQualityRules
             bool asciiLetterStart = char.IsAsciiLetter(c0);
             if (asciiLetterStart || !Punctuation.AllPunctuation(w)) { nonSymbol++; nonSymbolChars += surrogates ? PyText.Len(w) : w.Length; }
             if (asciiLetterStart || PyText.AnyAlpha(w)) alphaWords++;
-            if (o.MinStopWords is not null && w.Length >= minStop && w.Length <= maxStop && lookup.TryGetValue(w, out int bit)) stopSeen |= 1UL << bit;
+            if (o.MinStopWords is not null && lookup.Find(w) is int bit and >= 0) stopSeen |= 1UL << bit;
         }
         if (o.MinDocWords is { } minW && nonSymbol < minW) return Stage + ".min_doc_words";
         if (o.MaxDocWords is { } maxW && nonSymbol > maxW) return Stage + ".max_doc_words";
@@ -131,4 +129,49 @@ public sealed class GopherQualityStage : TextRuleStage
 
     protected override string? Check(ReadOnlySpan<char> text, DocumentBatch batch, int row, StageContext context)
         => GopherQualityRules.Check(text, _options, _stopWords, _tokens ??= [], _lines ??= []);
+}
+
+/// <summary>
+/// Stop-word lookup without hashing: candidates are bucketed by length and first character, and a
+/// token is compared only with the few words in its bucket. Built once per stop-word set.
+/// </summary>
+internal sealed class StopWordTable
+{
+    readonly (string Word, int Bit)[]?[] _buckets = new (string, int)[]?[32 * 128];
+    readonly List<(string Word, int Bit)> _other = [];
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Dictionary<string, int>, StopWordTable> Cache = new();
+
+    public static StopWordTable For(Dictionary<string, int> words) => Cache.GetValue(words, w => new StopWordTable(w));
+
+    StopWordTable(Dictionary<string, int> words)
+    {
+        var lists = new Dictionary<int, List<(string, int)>>();
+        foreach (var (w, bit) in words)
+        {
+            if (w.Length is > 0 and < 32 && w[0] < 128)
+            {
+                int key = w.Length * 128 + w[0];
+                if (!lists.TryGetValue(key, out var l)) lists[key] = l = [];
+                l.Add((w, bit));
+            }
+            else _other.Add((w, bit));
+        }
+        foreach (var (key, l) in lists) _buckets[key] = [.. l];
+    }
+
+    /// <summary>The bit of the stop word equal to <paramref name="token"/>, or -1.</summary>
+    public int Find(ReadOnlySpan<char> token)
+    {
+        if (token.Length is > 0 and < 32 && token[0] < 128)
+        {
+            var bucket = _buckets[token.Length * 128 + token[0]];
+            if (bucket is not null)
+                foreach (var (w, bit) in bucket)
+                    if (token.SequenceEqual(w)) return bit;
+            if (_other.Count == 0) return -1;
+        }
+        foreach (var (w, bit) in _other)
+            if (token.SequenceEqual(w)) return bit;
+        return -1;
+    }
 }

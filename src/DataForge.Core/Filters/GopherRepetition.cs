@@ -42,7 +42,6 @@ public sealed class RepetitionScratch
 {
     public readonly List<Range> Tokens = [];
     public readonly List<Range> Parts = [];
-    public readonly HashSet<ulong> Seen = [];
     public readonly UInt64Counter Counter = new();
     public ulong[] Joined = new ulong[1024], Spaced = new ulong[1024], Pow = new ulong[1024];
     public int PowReady = 1;
@@ -63,13 +62,13 @@ public static class GopherRepetitionRules
         // Paragraphs: the stripped text split on runs of two or more newlines.
         var stripped = PyText.Strip(text);
         SplitOnNewlineRuns(stripped, 2, s.Parts);
-        var (dups, dupChars) = Duplicates(stripped, s.Parts, s.Seen);
+        var (dups, dupChars) = Duplicates(stripped, s.Parts, s.Counter);
         if (o.DupParaFrac is { } pf && (double)dups / s.Parts.Count > pf) return Stage + ".dup_para_frac";
         if (o.DupParaCharFrac is { } pcf && (double)dupChars / textLen > pcf) return Stage + ".dup_para_char_frac";
 
         // Lines: the text split on runs of newlines (not stripped, as datatrove does).
         SplitOnNewlineRuns(text, 1, s.Parts);
-        (dups, dupChars) = Duplicates(text, s.Parts, s.Seen);
+        (dups, dupChars) = Duplicates(text, s.Parts, s.Counter);
         if (o.DupLineFrac is { } lf && (double)dups / s.Parts.Count > lf) return Stage + ".dup_line_frac";
         if (o.DupLineCharFrac is { } lcf && (double)dupChars / textLen > lcf) return Stage + ".dup_line_char_frac";
 
@@ -128,9 +127,9 @@ public static class GopherRepetitionRules
         parts.Add(new Range(start, text.Length));
     }
 
-    static (int Elements, long Chars) Duplicates(ReadOnlySpan<char> text, List<Range> parts, HashSet<ulong> seen)
+    static (int Elements, long Chars) Duplicates(ReadOnlySpan<char> text, List<Range> parts, UInt64Counter seen)
     {
-        seen.Clear();
+        seen.Reset(parts.Count);
         int dups = 0;
         long chars = 0;
         foreach (var r in parts)
