@@ -31,7 +31,7 @@ public static class FineWebQualityRules
 {
     public const string Stage = "fineweb_quality";
 
-    public static string? Check(ReadOnlySpan<char> text, FineWebQualityOptions o, List<Range> parts, List<Range> lines, List<Range> tokens, HashSet<ulong> seen)
+    public static string? Check(ReadOnlySpan<char> text, FineWebQualityOptions o, List<Range> parts, List<Range> lines, List<Range> tokens, UInt64Counter seen)
     {
         PyText.Split(text, '\n', parts);
         lines.Clear();
@@ -47,7 +47,7 @@ public static class FineWebQualityRules
         double ratio = (double)terminated / lines.Count;
         if (ratio < o.LinePunctThr && !(ratio == 0 && o.LinePunctExcludeZero)) return Stage + ".line_punct_ratio";
         if ((double)shortLines / lines.Count > o.ShortLineThr) return Stage + ".short_line_ratio";
-        seen.Clear();
+        seen.Reset(lines.Count);
         long dupChars = 0;
         foreach (var r in lines)
         {
@@ -68,8 +68,8 @@ public static class FineWebQualityRules
 public sealed class FineWebQualityStage(FineWebQualityOptions options, StageInit init) : TextRuleStage(init)
 {
     [ThreadStatic] static List<Range>? _parts, _lines, _tokens;
-    [ThreadStatic] static HashSet<ulong>? _seen;
+    [ThreadStatic] static UInt64Counter? _seen;
 
     protected override string? Check(ReadOnlySpan<char> text, DocumentBatch batch, int row, StageContext context)
-        => FineWebQualityRules.Check(text, options, _parts ??= [], _lines ??= [], _tokens ??= [], _seen ??= []);
+        => FineWebQualityRules.Check(text, options, _parts ??= [], _lines ??= [], _tokens ??= [], _seen ??= new UInt64Counter());
 }

@@ -23,26 +23,26 @@ public sealed class LanguageFilterOptions
 /// </summary>
 public static class LanguageDetector
 {
-    static readonly Dictionary<string, HashSet<string>> StopWords = new()
-    {
-        ["en"] = Set("the and of to is in that it was for with as on are this be by have from at or not but they which you were their has been will would can an there what all when more about also into than its we our these if so he she his her who had them may only other some such most after over"),
-        ["fr"] = Set("le la les des est et une dans du que qui pour pas sur sont avec ce il elle nous vous au aux cette ses ont été être mais ou plus par comme tout leur sa son je on ne se lui fait"),
-        ["de"] = Set("der die das und ist nicht ein eine zu den mit sich des auf für im dem auch es von sie wir ich werden wird sind war aus bei nach noch wie einer über oder aber hat haben nur kann dass"),
-        ["es"] = Set("el los las de que y en un una es por con para del se no su al lo como más pero sus le ha este esta son entre cuando muy sin sobre también hay fue ser está"),
-        ["it"] = Set("il di che e per un una non sono del della è con si da le dei gli alla nel anche come più ma questo questa ha ci essere stato delle nella"),
-        ["pt"] = Set("o os de que e do da em um uma para com não por se mais dos das no na como mas foi ao ele ela são seu sua também está pelo pela"),
-        ["nl"] = Set("de het een en van in is dat op te voor met zijn niet aan er maar om ook als bij nog door naar wordt dit deze wat heeft"),
-    };
+    static readonly (string Lang, HashSet<string> Words)[] StopWords =
+    [
+        ("en", Set("the and of to is in that it was for with as on are this be by have from at or not but they which you were their has been will would can an there what all when more about also into than its we our these if so he she his her who had them may only other some such most after over")),
+        ("fr", Set("le la les des est et une dans du que qui pour pas sur sont avec ce il elle nous vous au aux cette ses ont été être mais ou plus par comme tout leur sa son je on ne se lui fait")),
+        ("de", Set("der die das und ist nicht ein eine zu den mit sich des auf für im dem auch es von sie wir ich werden wird sind war aus bei nach noch wie einer über oder aber hat haben nur kann dass")),
+        ("es", Set("el los las de que y en un una es por con para del se no su al lo como más pero sus le ha este esta son entre cuando muy sin sobre también hay fue ser está")),
+        ("it", Set("il di che e per un una non sono del della è con si da le dei gli alla nel anche come più ma questo questa ha ci essere stato delle nella")),
+        ("pt", Set("o os de que e do da em um uma para com não por se mais dos das no na como mas foi ao ele ela são seu sua também está pelo pela")),
+        ("nl", Set("de het een en van in is dat op te voor met zijn niet aan er maar om ook als bij nog door naar wordt dit deze wat heeft")),
+    ];
 
     static HashSet<string> Set(string words) => new(words.Split(' '), StringComparer.Ordinal);
 
     public static IReadOnlyCollection<string> Supported { get; } =
-        StopWords.Keys.Concat(["zh", "ja", "ko", "ru", "ar", "el", "he", "hi", "th"]).ToList();
+        StopWords.Select(s => s.Lang).Concat(["zh", "ja", "ko", "ru", "ar", "el", "he", "hi", "th"]).ToList();
 
     public static (string Language, double Score) Detect(ReadOnlySpan<char> text)
     {
         int han = 0, kana = 0, hangul = 0, latin = 0, cyrillic = 0, arabic = 0, greek = 0, hebrew = 0, devanagari = 0, thai = 0;
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        Span<int> counts = stackalloc int[StopWords.Length];
         int latinWords = 0;
         Span<char> lower = stackalloc char[32];
         int i = 0;
@@ -71,9 +71,8 @@ public static class LanguageDetector
             {
                 latinWords++;
                 int n = word.ToLowerInvariant(lower);
-                foreach (var (lang, set) in StopWords)
-                    if (set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(lower[..n]))
-                        counts[lang] = counts.GetValueOrDefault(lang) + 1;
+                for (int l = 0; l < StopWords.Length; l++)
+                    if (StopWords[l].Words.GetAlternateLookup<ReadOnlySpan<char>>().Contains(lower[..n])) counts[l]++;
             }
         }
         int units = han + kana + hangul + latin + cyrillic + arabic + greek + hebrew + devanagari + thai;
@@ -86,15 +85,16 @@ public static class LanguageDetector
         var top = scripts.MaxBy(s => s.Count);
         double share = (double)top.Count / units;
         if (top.Lang != "latin") return (top.Lang, share);
-        if (latinWords == 0 || counts.Count == 0) return ("und", 0);
-        var best = counts.MaxBy(kv => kv.Value);
+        int best = 0, runnerUp = 0;
+        for (int l = 1; l < counts.Length; l++) if (counts[l] > counts[best]) best = l;
+        for (int l = 0; l < counts.Length; l++) if (l != best) runnerUp = Math.Max(runnerUp, counts[l]);
+        if (latinWords == 0 || counts[best] == 0) return ("und", 0);
         // Prose in a language uses its function words densely (English ~40% of words); vocabulary
         // shared between languages lowers the purity of the evidence.
-        double density = (double)best.Value / latinWords;
+        double density = (double)counts[best] / latinWords;
         double coverage = Math.Min(1, density / 0.25);
-        int runnerUp = counts.Where(kv => kv.Key != best.Key).Select(kv => kv.Value).DefaultIfEmpty(0).Max();
-        double margin = 1 - 0.5 * runnerUp / best.Value;
-        return (best.Key, Math.Clamp(share * coverage * margin, 0, 1));
+        double margin = 1 - 0.5 * runnerUp / counts[best];
+        return (StopWords[best].Lang, Math.Clamp(share * coverage * margin, 0, 1));
     }
 }
 

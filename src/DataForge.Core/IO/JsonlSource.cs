@@ -141,7 +141,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
                     {
                         r.Read();
                         if (r.TokenType != JsonTokenType.String)
-                            return $"field '{owner.Options2.TextField}' must be a string, found {Describe(r.TokenType)}";
+                            return $"field '{owner.JsonlOptions.TextField}' must be a string, found {Describe(r.TokenType)}";
                         if (r.ValueIsEscaped) { textLen = CopyString(ref r, ref _text); textStart = -1; }
                         else
                         {
@@ -156,7 +156,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
                         if (r.TokenType == JsonTokenType.String) idLen = CopyString(ref r, ref _id);
                         else if (r.TokenType == JsonTokenType.Number) { idLen = r.ValueSpan.Length; Ensure(ref _id, idLen); r.ValueSpan.CopyTo(_id); }
                         else if (r.TokenType != JsonTokenType.Null)
-                            return $"field '{owner.Options2.IdField}' must be a string or number, found {Describe(r.TokenType)}";
+                            return $"field '{owner.JsonlOptions.IdField}' must be a string or number, found {Describe(r.TokenType)}";
                     }
                     else if (r.ValueTextEquals("source"u8)) { if (!OptionalString(ref r, ref _source, ref srcLen)) return "field 'source' must be a string"; }
                     else if (r.ValueTextEquals("url"u8)) { if (!OptionalString(ref r, ref _url, ref urlLen)) return "field 'url' must be a string"; }
@@ -189,7 +189,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
             {
                 return "malformed JSON string: " + Short(ex.Message);
             }
-            if (textLen < 0) return $"missing field '{owner.Options2.TextField}'";
+            if (textLen < 0) return $"missing field '{owner.JsonlOptions.TextField}'";
             if (metaStarted) { _metaWriter.WriteEndObject(); _metaWriter.Flush(); }
 
             if (idLen < 0)
@@ -286,5 +286,6 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         }
     }
 
-    JsonlReaderOptions Options2 => options;
+    /// <summary>This reader's own options (the base class keeps the shared ones).</summary>
+    JsonlReaderOptions JsonlOptions => options;
 }

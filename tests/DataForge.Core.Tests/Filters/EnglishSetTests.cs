@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using DataForge.Filters;
+using DataForge.Text;
 
 namespace DataForge.Tests.Filters;
 
@@ -18,7 +19,7 @@ public class EnglishSetTests
         "gopher_quality" => GopherQualityRules.Check(text, new GopherQualityOptions(), GopherQualityStage.StopWordIndex(new GopherQualityOptions().StopWords), [], []),
         "gopher_repetition" => GopherRepetitionRules.Check(text, new GopherRepetitionOptions(), new RepetitionScratch()),
         "c4_quality" => C4(text),
-        "fineweb_quality" => FineWebQualityRules.Check(text, new FineWebQualityOptions(), [], [], [], []),
+        "fineweb_quality" => FineWebQualityRules.Check(text, new FineWebQualityOptions(), [], [], [], new UInt64Counter()),
         _ => throw new ArgumentException(filter),
     };
 

@@ -225,7 +225,7 @@ public class C4QualityTests
 
 public class FineWebQualityTests
 {
-    static string? Check(string text, FineWebQualityOptions? o = null) => FineWebQualityRules.Check(text, o ?? new FineWebQualityOptions(), [], [], [], []);
+    static string? Check(string text, FineWebQualityOptions? o = null) => FineWebQualityRules.Check(text, o ?? new FineWebQualityOptions(), [], [], [], new UInt64Counter());
 
     static readonly FineWebQualityOptions Punct = new() { ShortLineThr = 1, CharDuplicatesRatio = 1, NewLineRatio = 100 };
 
