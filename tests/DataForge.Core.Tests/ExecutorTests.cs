@@ -7,7 +7,7 @@ namespace DataForge.Tests;
 public class ExecutorTests
 {
     static string Pipe(string input, string output, string stages = "", string settings = "\"partition_bytes\": 65536", string sink = "\"type\": \"jsonl\"")
-        => $$"""{ {{settings}}, "input": [{"type": "jsonl", "paths": [{{J(input)}}]}], "stages": [{{stages}}], "output": { {{sink}}, "path": {{J(output)}} } }""";
+        => PipelineJson(input, output, stages, settings, sink: sink);
 
     const string Filters = """{"type": "normalize"}, {"type": "length_filter", "min_words": 20}, {"type": "sample", "fraction": 0.7}""";
 

@@ -12,7 +12,7 @@ namespace DataForge.Tests;
 public class ReaderBadInputTests
 {
     static string Pipe(string type, string path, string onError = "fail", string extra = "", string outDir = "")
-        => $$"""{"on_error": "{{onError}}", "input": [{"type": "{{type}}", "paths": [{{J(path)}}]{{extra}}}], "output": {"type": "jsonl", "path": {{J(outDir)}} } }""";
+        => PipelineJson(path, outDir, settings: $"\"on_error\": \"{onError}\"", reader: $"\"type\": \"{type}\"{extra}");
 
     static InputException Fails(string json) => Assert.Throws<InputException>(() => Run(json));
 

@@ -11,7 +11,7 @@ namespace DataForge.Tests;
 public class ReviewRegressionTests
 {
     static string Pipe(string input, string output, string stages = "", string settings = "\"partition_bytes\": 65536", string reader = "jsonl")
-        => $$"""{ {{settings}}, "input": [{"type": "{{reader}}", "paths": [{{J(input)}}]}], "stages": [{{stages}}], "output": {"type": "jsonl", "path": {{J(output)}} } }""";
+        => PipelineJson(input, output, stages, settings, reader: $"\"type\": \"{reader}\"");
 
     [Fact]
     public async Task A_failing_stage_with_read_ahead_does_not_hang()

@@ -51,6 +51,14 @@ public static class Runs
         return r;
     }
 
+    /// <summary>
+    /// Pipeline JSON for tests: one reader over <paramref name="input"/>, the given stages (JSON objects,
+    /// comma-separated), and a sink writing to <paramref name="output"/>.
+    /// </summary>
+    public static string PipelineJson(string input, string output, string stages = "", string settings = "\"partition_bytes\": 65536",
+        string reader = "\"type\": \"jsonl\"", string sink = "\"type\": \"jsonl\"")
+        => $$"""{ {{settings}}, "input": [{ {{reader}}, "paths": [{{J(input)}}] }], "stages": [{{stages}}], "output": { {{sink}}, "path": {{J(output)}} } }""";
+
     /// <summary>JSON string literal for embedding paths in pipeline text.</summary>
     public static string J(string s) => System.Text.Json.JsonSerializer.Serialize(s);
 
