@@ -81,4 +81,13 @@ public sealed class GlobalContext
 }
 
 /// <summary>Bad input (file, line, what was expected); the run fails with exit code 1.</summary>
-public sealed class InputException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class InputException : Exception
+{
+    public InputException(string message, Exception? inner = null) : base(message, inner) => Reason = message;
+
+    /// <summary>An error at <paramref name="location"/> (a file, or file:line): "location: reason".</summary>
+    public InputException(string location, string reason, Exception? inner = null) : base($"{location}: {reason}", inner) => Reason = reason;
+
+    /// <summary>What went wrong, without the location (so a caller that knows the line can re-locate it).</summary>
+    public string Reason { get; }
+}

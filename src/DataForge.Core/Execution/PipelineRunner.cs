@@ -442,7 +442,7 @@ public sealed class PipelineRunner
             long lastBytes = 0;
             // Read-ahead on a second thread only pays when cores would otherwise idle (fewer
             // partitions than workers); otherwise each worker reads and processes inline, one core each.
-            var channel = Channel.CreateBounded<DocumentBatch>(new BoundedChannelOptions(pipelined ? 4 : 1) { SingleReader = true, SingleWriter = true });
+            var channel = pipelined ? Channel.CreateBounded<DocumentBatch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true }) : null;
             using var producerStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             void Produce()
             {
@@ -451,14 +451,6 @@ public sealed class PipelineRunner
                     foreach (var raw in localLimit > 0 ? input : [])
                     {
                         var batch = raw;
-                        if (localLimit <= 0)
-                        {
-                            // Read past the limit: this batch does not count as read.
-                            sctx.Stats.In -= raw.Length;
-                            sctx.Stats.Out -= raw.Length;
-                            sctx.Stats.OutBytes -= raw.TextBytes;
-                            break;
-                        }
                         if (batch.Length > localLimit)
                         {
                             long cut = batch.Length - localLimit;
@@ -472,14 +464,14 @@ public sealed class PipelineRunner
                         long br = Volatile.Read(ref sctx.BytesRead);
                         Interlocked.Add(ref progress.BytesRead, br - lastBytes);
                         lastBytes = br;
-                        if (pipelined) channel.Writer.WriteAsync(batch, producerStop.Token).AsTask().GetAwaiter().GetResult();
+                        if (channel is not null) channel.Writer.WriteAsync(batch, producerStop.Token).AsTask().GetAwaiter().GetResult();
                         else Consume(batch);
                         // Stop before asking the source for another batch: nothing past the limit is read.
                         if (localLimit <= 0) break;
                     }
-                    channel.Writer.TryComplete();
+                    channel?.Writer.TryComplete();
                 }
-                catch (Exception ex) when (pipelined) { channel.Writer.TryComplete(ex); }
+                catch (Exception ex) when (channel is not null) { channel.Writer.TryComplete(ex); }
             }
             var chain = new List<DocumentBatch>(steps.Count + 1);
             void Consume(DocumentBatch batch)
@@ -505,24 +497,24 @@ public sealed class PipelineRunner
                 chain.Clear();
                 FaultInjection.AfterBatch();
             }
-            var producer = pipelined ? Task.Run(Produce) : Task.CompletedTask;
-            if (!pipelined) Produce();
-            try
+            if (channel is null) Produce();
+            else
             {
-                var reader = channel.Reader;
-                while (pipelined && reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
+                var producer = Task.Run(Produce);
+                try
                 {
-                    while (reader.TryRead(out var batch)) Consume(batch);
+                    while (channel.Reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
+                        while (channel.Reader.TryRead(out var batch)) Consume(batch);
                 }
+                finally
+                {
+                    // If processing failed, stop the producer (it may be blocked on a full channel) and wait for it.
+                    producerStop.Cancel();
+                    while (channel.Reader.TryRead(out _)) { }
+                    try { producer.GetAwaiter().GetResult(); } catch (Exception) when (producer.IsFaulted || producer.IsCanceled) { }
+                }
+                producer.GetAwaiter().GetResult();
             }
-            finally
-            {
-                // If processing failed, stop the producer (it may be blocked on a full channel) and wait for it.
-                producerStop.Cancel();
-                while (channel.Reader.TryRead(out _)) { }
-                try { producer.GetAwaiter().GetResult(); } catch (Exception) when (producer.IsFaulted || producer.IsCanceled) { }
-            }
-            producer.GetAwaiter().GetResult();
             if (limited) Interlocked.Add(ref limitRemaining, -(sctx.Stats.In - sctx.Stats.Rejected));
             Interlocked.Add(ref progress.BytesRead, spec.Bytes - lastBytes);
             var shards = terminal.Complete();

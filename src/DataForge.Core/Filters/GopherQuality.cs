@@ -43,8 +43,7 @@ public static class GopherQualityRules
 {
     public const string Stage = "gopher_quality";
 
-    /// <param name="stopWords">Stop word -> bit index (at most 64 stop words).</param>
-    public static string? Check(ReadOnlySpan<char> text, GopherQualityOptions o, Dictionary<string, int> stopWords, List<Range> tokens, List<Range> lines)
+    public static string? Check(ReadOnlySpan<char> text, GopherQualityOptions o, StopWordTable stopWords, List<Range> tokens, List<Range> lines)
     {
         WordTokenizer.Tokenize(text, tokens);
         int nWords = tokens.Count;
@@ -52,7 +51,6 @@ public static class GopherQualityRules
         long nonSymbolChars = 0;
         int alphaWords = 0;
         ulong stopSeen = 0;
-        var lookup = StopWordTable.For(stopWords);
         // Code points equal UTF-16 units unless the text has surrogate pairs (rare): check once.
         bool surrogates = text.ContainsAnyInRange('\uD800', '\uDFFF');
         foreach (var r in tokens)
@@ -62,7 +60,7 @@ public static class GopherQualityRules
             bool asciiLetterStart = char.IsAsciiLetter(c0);
             if (asciiLetterStart || !Punctuation.AllPunctuation(w)) { nonSymbol++; nonSymbolChars += surrogates ? PyText.Len(w) : w.Length; }
             if (asciiLetterStart || PyText.AnyAlpha(w)) alphaWords++;
-            if (o.MinStopWords is not null && lookup.Find(w) is int bit and >= 0) stopSeen |= 1UL << bit;
+            if (o.MinStopWords is not null && stopWords.Find(w) is int bit and >= 0) stopSeen |= 1UL << bit;
         }
         if (o.MinDocWords is { } minW && nonSymbol < minW) return Stage + ".min_doc_words";
         if (o.MaxDocWords is { } maxW && nonSymbol > maxW) return Stage + ".max_doc_words";
@@ -112,18 +110,15 @@ public static class GopherQualityRules
 public sealed class GopherQualityStage : TextRuleStage
 {
     readonly GopherQualityOptions _options;
-    readonly Dictionary<string, int> _stopWords;
+    readonly StopWordTable _stopWords;
 
     public GopherQualityStage(GopherQualityOptions options, StageInit init) : base(init)
     {
         _options = options;
         var distinct = options.StopWords.Distinct(StringComparer.Ordinal).ToList();
         if (distinct.Count > 64) throw new Pipelines.OptionException("stop_words", $"expected at most 64 stop words, found {distinct.Count}");
-        _stopWords = StopWordIndex(distinct);
+        _stopWords = new StopWordTable(distinct);
     }
-
-    public static Dictionary<string, int> StopWordIndex(IEnumerable<string> words)
-        => words.Distinct(StringComparer.Ordinal).Select((w, i) => (w, i)).ToDictionary(x => x.w, x => x.i, StringComparer.Ordinal);
 
     [ThreadStatic] static List<Range>? _tokens, _lines;
 
@@ -133,21 +128,20 @@ public sealed class GopherQualityStage : TextRuleStage
 
 /// <summary>
 /// Stop-word lookup without hashing: candidates are bucketed by length and first character, and a
-/// token is compared only with the few words in its bucket. Built once per stop-word set.
+/// token is compared only with the few words in its bucket. Each distinct word gets a bit (at most 64).
 /// </summary>
-internal sealed class StopWordTable
+public sealed class StopWordTable
 {
     readonly (string Word, int Bit)[]?[] _buckets = new (string, int)[]?[32 * 128];
     readonly List<(string Word, int Bit)> _other = [];
-    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Dictionary<string, int>, StopWordTable> Cache = new();
 
-    public static StopWordTable For(Dictionary<string, int> words) => Cache.GetValue(words, w => new StopWordTable(w));
-
-    StopWordTable(Dictionary<string, int> words)
+    public StopWordTable(IEnumerable<string> words)
     {
         var lists = new Dictionary<int, List<(string, int)>>();
-        foreach (var (w, bit) in words)
+        int bit = -1;
+        foreach (var w in words.Distinct(StringComparer.Ordinal))
         {
+            bit++;
             if (w.Length is > 0 and < 32 && w[0] < 128)
             {
                 int key = w.Length * 128 + w[0];

@@ -144,7 +144,7 @@ sealed class TruncationCheckingStream(Stream inner, FileStream file, string path
         try { n = inner.Read(buffer); }
         catch (Exception ex) when (ex is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException)
         {
-            throw new InputException($"{path}: corrupt or truncated {format} data ({ex.Message})", ex);
+            throw new InputException(path, $"corrupt or truncated {format} data ({ex.Message})", ex);
         }
         if (n > 0)
         {
@@ -156,20 +156,20 @@ sealed class TruncationCheckingStream(Stream inner, FileStream file, string path
         _ended = true;
         if (_crc is not null) CheckGzipTrailer();
         else if (file.Position < file.Length)
-            throw new InputException($"{path}: truncated zstd data (stream ended at compressed byte {file.Position} of {file.Length})");
+            throw new InputException(path, $"truncated zstd data (stream ended at compressed byte {file.Position} of {file.Length})");
         return 0;
     }
 
     void CheckGzipTrailer()
     {
-        if (file.Length < 18) throw new InputException($"{path}: truncated gzip data (file is {file.Length} bytes)");
+        if (file.Length < 18) throw new InputException(path, $"truncated gzip data (file is {file.Length} bytes)");
         Span<byte> trailer = stackalloc byte[8];
         file.Seek(-8, SeekOrigin.End);
         file.ReadExactly(trailer);
         uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
         uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
         if (crc != _crc!.GetCurrentHashAsUInt32() || size != (uint)_total)
-            throw new InputException($"{path}: truncated or corrupt gzip data (decompressed {_total} bytes, but the gzip trailer does not match; "
+            throw new InputException(path, $"truncated or corrupt gzip data (decompressed {_total} bytes, but the gzip trailer does not match; "
                 + "a file made by concatenating several gzip members must be recompressed as one)");
     }
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

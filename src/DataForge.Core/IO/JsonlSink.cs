@@ -43,12 +43,12 @@ public sealed class JsonlShardWriter(Stream output, bool ownsCompressor) : Shard
         }
         for (int i = 0; i < batch.Length; i++)
         {
-            Key("{\"id\":"u8); JsonText.WriteString(_buffer, batch.Id.GetBytes(i));
-            Key(",\"text\":"u8); JsonText.WriteString(_buffer, batch.Text.GetBytes(i));
-            Key(",\"source\":"u8); JsonText.WriteString(_buffer, batch.Source.GetBytes(i));
-            if (!batch.Url.IsNull(i)) { Key(",\"url\":"u8); JsonText.WriteString(_buffer, batch.Url.GetBytes(i)); }
-            if (!batch.Lang.IsNull(i)) { Key(",\"lang\":"u8); JsonText.WriteString(_buffer, batch.Lang.GetBytes(i)); }
-            if (!batch.Meta.IsNull(i)) { Key(",\"meta\":"u8); _buffer.Write(batch.Meta.GetBytes(i)); }
+            _buffer.Write("{\"id\":"u8); JsonText.WriteString(_buffer, batch.Id.GetBytes(i));
+            _buffer.Write(",\"text\":"u8); JsonText.WriteString(_buffer, batch.Text.GetBytes(i));
+            _buffer.Write(",\"source\":"u8); JsonText.WriteString(_buffer, batch.Source.GetBytes(i));
+            if (!batch.Url.IsNull(i)) { _buffer.Write(",\"url\":"u8); JsonText.WriteString(_buffer, batch.Url.GetBytes(i)); }
+            if (!batch.Lang.IsNull(i)) { _buffer.Write(",\"lang\":"u8); JsonText.WriteString(_buffer, batch.Lang.GetBytes(i)); }
+            if (!batch.Meta.IsNull(i)) { _buffer.Write(",\"meta\":"u8); _buffer.Write(batch.Meta.GetBytes(i)); }
             foreach (var (name, array) in extras)
             {
                 _buffer.Write(","u8);
@@ -60,8 +60,6 @@ public sealed class JsonlShardWriter(Stream output, bool ownsCompressor) : Shard
             if (_buffer.WrittenCount >= 1 << 20) Drain();
         }
     }
-
-    void Key(ReadOnlySpan<byte> key) => _buffer.Write(key);
 
     void Drain()
     {

@@ -85,8 +85,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         try { return lines.TryReadLine(out line); }
         catch (InputException ex)
         {
-            string detail = ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
-            throw new InputException($"{display}:{lines.LinesRead + 1}: {detail}", ex);
+            throw new InputException($"{display}:{lines.LinesRead + 1}", ex.Reason, ex);
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class LineReader
         // Move the partial line to the front, growing the buffer for lines longer than it.
         int pending = _len - _pos;
         if (pending > _maxLineBytes)
-            throw new InputException($"{_path}: a line starting at byte {_bufferStartOffset + _pos} is longer than max_line_bytes ({_maxLineBytes})");
+            throw new InputException(_path, $"a line starting at byte {_bufferStartOffset + _pos} is longer than max_line_bytes ({_maxLineBytes})");
         if (_pos > 0)
         {
             Buffer.BlockCopy(_buf, _pos, _buf, 0, pending);

@@ -174,14 +174,14 @@ public static class SchemaGenerator
         {
             w.WriteString("type", "array");
             w.WriteStartObject("items");
-            WriteType(w, et, a is null ? null : new OptionAttribute("") { Min = a.Min, Max = a.Max, ExclusiveMin = a.ExclusiveMin, AllowedValues = a.AllowedValues });
+            WriteType(w, et, a?.ForElements());
             w.WriteEndObject();
         }
         else if (OptionInfo.DictionaryValueType(t) is { } vt)
         {
             w.WriteString("type", "object");
             w.WriteStartObject("additionalProperties");
-            WriteType(w, vt, a is null ? null : new OptionAttribute("") { Min = a.Min, Max = a.Max, ExclusiveMin = a.ExclusiveMin });
+            WriteType(w, vt, a?.ForElements());
             w.WriteEndObject();
         }
         else WriteObjectBody(w, t);

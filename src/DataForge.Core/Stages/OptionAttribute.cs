@@ -18,6 +18,9 @@ public sealed class OptionAttribute(string description) : Attribute
     public double ExclusiveMin { get; init; } = double.NaN;
     /// <summary>The only values a string option accepts.</summary>
     public string[]? AllowedValues { get; init; }
+
+    /// <summary>The bounds and allowed values that apply to each element of a list or dictionary option.</summary>
+    public OptionAttribute ForElements() => new(Description) { Min = Min, Max = Max, ExclusiveMin = ExclusiveMin, AllowedValues = AllowedValues };
 }
 
 /// <summary>Cross-field validation for an options record, run after binding.</summary>

@@ -123,7 +123,7 @@ public static class OptionsBinder
             foreach (var item in v.Items!)
             {
                 // Bounds on a list option apply to its numeric elements.
-                if (TryConvert(item, et, attr is null ? null : new OptionAttribute(attr.Description) { Min = attr.Min, Max = attr.Max, ExclusiveMin = attr.ExclusiveMin, AllowedValues = attr.AllowedValues }, file, errors, out var x))
+                if (TryConvert(item, et, attr?.ForElements(), file, errors, out var x))
                     list.Add(x);
                 else ok = false;
             }

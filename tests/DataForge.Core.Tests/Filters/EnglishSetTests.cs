@@ -16,7 +16,7 @@ public class EnglishSetTests
 
     static string? Outcome(string filter, string text) => filter switch
     {
-        "gopher_quality" => GopherQualityRules.Check(text, new GopherQualityOptions(), GopherQualityStage.StopWordIndex(new GopherQualityOptions().StopWords), [], []),
+        "gopher_quality" => GopherQualityRules.Check(text, new GopherQualityOptions(), new StopWordTable(new GopherQualityOptions().StopWords), [], []),
         "gopher_repetition" => GopherRepetitionRules.Check(text, new GopherRepetitionOptions(), new RepetitionScratch()),
         "c4_quality" => C4(text),
         "fineweb_quality" => FineWebQualityRules.Check(text, new FineWebQualityOptions(), [], [], [], new UInt64Counter()),

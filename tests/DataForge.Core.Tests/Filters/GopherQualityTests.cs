@@ -6,7 +6,7 @@ namespace DataForge.Tests.Filters;
 public class GopherQualityTests
 {
     static string? Check(string text, GopherQualityOptions o)
-        => GopherQualityRules.Check(text, o, GopherQualityStage.StopWordIndex(o.StopWords), [], []);
+        => GopherQualityRules.Check(text, o, new StopWordTable(o.StopWords), [], []);
 
     static string Words(int n, string word = "apple") => string.Join(' ', Enumerable.Repeat(word, n));
 
