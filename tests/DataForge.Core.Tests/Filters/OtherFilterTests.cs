@@ -129,6 +129,19 @@ public class LanguageDetectorTests
     }
 
     [Fact]
+    public void Threshold_keeps_a_score_at_the_bound_and_drops_one_just_below()
+    {
+        using var dir = new TempDir();
+        const string text = "The committee published its report on Monday, and the findings were clear: the river has been polluted for years.";
+        double score = LanguageDetector.Detect(text).Score;
+        string input = dir.Write("x.jsonl", System.Text.Json.JsonSerializer.Serialize(new { id = "d", text }) + "\n");
+        long Kept(double threshold, string o) => Run($$"""{"input": [{"type": "jsonl", "paths": [{{J(input)}}]}], "stages": [{"type": "language_filter", "languages": ["en"], "threshold": {{threshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}}}], "output": {"type": "jsonl", "path": {{J(dir[o])}} } }""").Stats.DocumentsOut;
+        Assert.Equal(1, Kept(score, "at"));
+        Assert.Equal(1, Kept(score - 1e-9, "below"));
+        Assert.Equal(0, Kept(Math.BitIncrement(score), "above"));
+    }
+
+    [Fact]
     public void Unsupported_language_is_a_config_error()
     {
         var ex = Assert.Throws<ConfigException>(() => Parse("""{"input": [{"type": "jsonl", "paths": ["x"]}], "stages": [{"type": "language_filter", "languages": ["xx"]}], "output": {"type": "jsonl", "path": "o"}}"""));
