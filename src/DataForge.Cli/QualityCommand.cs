@@ -29,8 +29,20 @@ public static class QualityCommand
         Required = true,
     };
 
-    static List<byte[]> ReadAll(string[] patterns)
-        => [.. LabelledText.Read(LabelledText.Files(patterns, Directory.GetCurrentDirectory()))];
+    static List<byte[]> ReadAll(string[] patterns) => [.. LabelledText.Read(InputList(patterns))];
+
+    /// <summary>Input files of a command; a missing file or an empty glob is a usage error (exit 2).</summary>
+    static IReadOnlyList<string> InputList(string[] patterns)
+    {
+        try
+        {
+            return LabelledText.Files(patterns, Directory.GetCurrentDirectory());
+        }
+        catch (Execution.InputException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
+    }
 
     static Command Train(CliIO io)
     {
@@ -207,7 +219,7 @@ public static class QualityCommand
             using var writer = new StreamWriter(outStream, new UTF8Encoding(false), 1 << 16);
             var sw = Stopwatch.StartNew();
             long docs = 0, bytes = 0;
-            foreach (var file in LabelledText.Files(parse.GetValue(input)!, Directory.GetCurrentDirectory()))
+            foreach (var file in InputList(parse.GetValue(input)!))
             {
                 bool json = LabelledText.IsJsonl(file);
                 foreach (var chunk in Chunks(File.ReadLines(file), 4096))

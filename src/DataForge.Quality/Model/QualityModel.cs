@@ -71,13 +71,25 @@ public sealed class QualityModel
 
     sealed record SavedSettings(int Version, FeaturizerSettings Featurizer);
 
+    static ZipArchive OpenZip(string path)
+    {
+        try
+        {
+            return ZipFile.OpenRead(path);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"{path}: not a model zip ({ex.Message})", ex);
+        }
+    }
+
     /// <summary>Loads the DataForge entries of a model zip written by <c>dataforge quality train</c>.</summary>
     public static QualityModel Load(string zipPath)
     {
         if (!File.Exists(zipPath)) throw new FileNotFoundException($"quality model not found: {zipPath}", zipPath);
         try
         {
-            using var zip = ZipFile.OpenRead(zipPath);
+            using var zip = OpenZip(zipPath);
             var se = zip.GetEntry(SettingsEntry) ?? throw new InvalidDataException($"{zipPath}: no {SettingsEntry} entry; is this a model written by 'dataforge quality train'?");
             var we = zip.GetEntry(WeightsEntry) ?? throw new InvalidDataException($"{zipPath}: no {WeightsEntry} entry; is this a model written by 'dataforge quality train'?");
             SavedSettings saved;
