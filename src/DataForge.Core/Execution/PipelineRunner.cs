@@ -460,6 +460,7 @@ public sealed class PipelineRunner
                             sctx.Stats.OutBytes = sctx.Stats.OutBytes - raw.TextBytes + batch.TextBytes;
                         }
                         localLimit -= batch.Length;
+                        if (sourceStats is not null) ObserveLengths(sourceStats, batch);
                         Interlocked.Add(ref progress.DocumentsRead, batch.Length);
                         long br = Volatile.Read(ref sctx.BytesRead);
                         Interlocked.Add(ref progress.BytesRead, br - lastBytes);
@@ -533,6 +534,18 @@ public sealed class PipelineRunner
         return -1;
     }
 
+    /// <summary>Edges of the per-stage output length histogram: 1 byte to 16 MiB in powers of two.</summary>
+    static readonly double[] LengthEdges = Histogram.PowerOfTwoEdges(1 << 24);
+
+    /// <summary>Length distribution (UTF-8 bytes) of the documents a stage lets through, for the report.</summary>
+    static void ObserveLengths(StageStats s, DocumentBatch batch)
+    {
+        if (batch.Length == 0) return;
+        if (!s.Histograms.TryGetValue("text_bytes", out var h)) s.Histograms["text_bytes"] = h = new Histogram(LengthEdges);
+        var offsets = batch.Text.ValueOffsets;
+        for (int i = 0; i < batch.Length; i++) h.Add(offsets[i + 1] - offsets[i]);
+    }
+
     static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch, RunProgress progress)
     {
         long t0 = Stopwatch.GetTimestamp();
@@ -563,6 +576,7 @@ public sealed class PipelineRunner
             throw new InvalidOperationException($"stage '{stage.Name}' returned {result.Length} of {batch.Length} documents but recorded {droppedNow} drops");
         s.Out += result.Length;
         s.OutBytes += result.TextBytes;
+        ObserveLengths(s, result);
         if (ctx.LiveIndex >= 0)
         {
             Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], batch.Length);
