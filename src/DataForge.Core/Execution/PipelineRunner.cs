@@ -58,6 +58,29 @@ public sealed class RunStats
     public double Seconds { get; set; }
     public List<StageStats> Stages { get; } = [];
 
+    /// <summary>Reads a <c>stats.json</c> written by <see cref="Write"/>.</summary>
+    public static RunStats Read(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var r = doc.RootElement;
+        var stats = new RunStats
+        {
+            Pipeline = r.GetProperty("pipeline").GetString() ?? "",
+            DocumentsIn = r.GetProperty("documents_in").GetInt64(),
+            DocumentsOut = r.GetProperty("documents_out").GetInt64(),
+            Dropped = r.GetProperty("dropped").GetInt64(),
+            Rejected = r.GetProperty("rejected").GetInt64(),
+            Added = r.GetProperty("added").GetInt64(),
+            BytesIn = r.GetProperty("bytes_in").GetInt64(),
+            BytesOut = r.GetProperty("bytes_out").GetInt64(),
+            Partitions = r.GetProperty("partitions").GetInt32(),
+            Workers = r.GetProperty("workers").GetInt32(),
+            Seconds = r.GetProperty("seconds").GetDouble(),
+        };
+        foreach (var s in r.GetProperty("stages").EnumerateArray()) stats.Stages.Add(StageStats.Read(s));
+        return stats;
+    }
+
     /// <summary>Every document that entered is counted once as kept, dropped or rejected (expansions add documents).</summary>
     public bool Balanced => DocumentsIn + Added == DocumentsOut + Dropped + Rejected;
 
@@ -215,18 +238,7 @@ public sealed class PipelineRunner
         var shards = doc.RootElement.GetProperty("shards").EnumerateArray()
             .Select(e => new ShardInfo(e.GetProperty("file").GetString()!, e.GetProperty("rows").GetInt64(), e.GetProperty("bytes").GetInt64(), e.GetProperty("xxhash64").GetString()!))
             .ToList();
-        using var sdoc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "stats.json")));
-        var r = sdoc.RootElement;
-        var stats = new RunStats
-        {
-            Pipeline = pipeline.Settings.Name,
-            DocumentsIn = r.GetProperty("documents_in").GetInt64(),
-            DocumentsOut = r.GetProperty("documents_out").GetInt64(),
-            Dropped = r.GetProperty("dropped").GetInt64(),
-            Rejected = r.GetProperty("rejected").GetInt64(),
-            Added = r.GetProperty("added").GetInt64(),
-        };
-        foreach (var s in r.GetProperty("stages").EnumerateArray()) stats.Stages.Add(StageStats.Read(s));
+        var stats = RunStats.Read(Path.Combine(outDir, "stats.json"));
         return new RunResult(outDir, stats, shards);
     }
 
