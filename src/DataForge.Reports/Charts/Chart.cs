@@ -14,20 +14,18 @@ public static class Chart
         var bars = plot.Add.Bars(values.ToArray());
         bars.Color = Colors.SteelBlue;
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(), labels.ToArray());
-        if (labels.Any(l => l.Length > 8)) plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = labels.Any(l => l.Length > 8) ? Alignment.MiddleLeft : Alignment.UpperCenter;
         plot.Axes.Margins(bottom: 0);
         plot.YLabel(yLabel);
         return plot.GetSvgHtml(Width, height ?? Height);
     }
 
     /// <summary>Horizontal bars (long labels such as drop reasons read better this way).</summary>
-    public static string HorizontalBars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string xLabel)
+    public static string HorizontalBars(string title, IReadOnlyList<string> labels, IReadOnlyList<double> values, string xLabel, bool emphasis = false)
     {
         var plot = NewPlot(title);
         var bars = plot.Add.Bars(values.ToArray());
         bars.Horizontal = true;
-        bars.Color = Colors.IndianRed;
+        bars.Color = emphasis ? Colors.IndianRed : Colors.SteelBlue;
         plot.Axes.Left.SetTicks(Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(), labels.ToArray());
         plot.Axes.Margins(left: 0);
         plot.XLabel(xLabel);

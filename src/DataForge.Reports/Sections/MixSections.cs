@@ -43,9 +43,9 @@ public static class MixSections
             var list = phase.ToList();
             double total = list.Sum(r => r.Realised);
             var labels = list.Select(r => r.Bucket.Length > 0 ? $"{r.Source}/{r.Bucket}" : r.Source).ToList();
-            page.Figure(Chart.Bars($"Phase {phase.Key}: share of tokens", labels, list.Select(r => total > 0 ? 100 * r.Realised / total : 0).ToList(), "% of phase tokens"),
+            page.Figure(Chart.HorizontalBars($"Phase {phase.Key}: share of tokens", labels, list.Select(r => total > 0 ? 100 * r.Realised / total : 0).ToList(), "% of phase tokens"),
                     $"Realised token share per source in phase {phase.Key} ({total:N0} tokens).")
-                .Figure(Chart.Bars($"Phase {phase.Key}: epochs per source", labels, list.Select(r => double.IsFinite(r.Epochs) ? r.Epochs : 0).ToList(), "epochs"),
+                .Figure(Chart.HorizontalBars($"Phase {phase.Key}: epochs per source", labels, list.Select(r => double.IsFinite(r.Epochs) ? r.Epochs : 0).ToList(), "epochs"),
                     "How many times each source's tokens were used (repetition; capped by max_epochs).")
                 .Table(["source", "bucket", "tokens available", "requested", "realised", "share %", "epochs", "max epochs"],
                     list.Select(r => (IReadOnlyList<object?>)[r.Source, r.Bucket, r.Available, r.Requested, r.Realised,

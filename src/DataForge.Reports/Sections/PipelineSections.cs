@@ -38,11 +38,13 @@ public static class PipelineSections
 
     static void Funnel(HtmlPage page, string prefix, RunStats s)
     {
-        var labels = s.Stages.Select(st => st.Name).ToList();
+        // Horizontal bars, first stage on top: stage names stay readable however many there are.
+        var top = s.Stages.AsEnumerable().Reverse().ToList();
+        var labels = top.Select(st => st.Name).ToList();
         page.Section(prefix + "funnel", "Stage funnel")
-            .Figure(Chart.Bars("Documents out of each stage", labels, s.Stages.Select(st => (double)st.Out).ToList(), "documents"),
-                "Documents leaving each stage, in pipeline order (sources first).")
-            .Figure(Chart.Bars("MB out of each stage", labels, s.Stages.Select(st => st.OutBytes / 1e6).ToList(), "MB"),
+            .Figure(Chart.HorizontalBars("Documents out of each stage", labels, top.Select(st => (double)st.Out).ToList(), "documents"),
+                "Documents leaving each stage, in pipeline order from the top (sources first).")
+            .Figure(Chart.HorizontalBars("MB out of each stage", labels, top.Select(st => st.OutBytes / 1e6).ToList(), "MB"),
                 "Text bytes leaving each stage.")
             .Table(["stage", "type", "in", "out", "dropped", "added", "rejected", "MB in", "MB out", "seconds", "docs/s"],
                 s.Stages.Select(st => (IReadOnlyList<object?>)[st.Name, st.Type, st.In, st.Out, st.DroppedTotal, st.Added, st.Rejected,
@@ -59,7 +61,7 @@ public static class PipelineSections
         else
         {
             var top = reasons.Take(25).Reverse().ToList();
-            page.Figure(Chart.HorizontalBars("Documents dropped, by reason", top.Select(r => r.Reason).ToList(), top.Select(r => (double)r.Count).ToList(), "documents"),
+            page.Figure(Chart.HorizontalBars("Documents dropped, by reason", top.Select(r => r.Reason).ToList(), top.Select(r => (double)r.Count).ToList(), "documents", emphasis: true),
                     reasons.Count > 25 ? $"The 25 most frequent of {reasons.Count} reasons." : "Every drop reason of the run.")
                 .Table(["stage", "reason", "documents", "% of input"], reasons.Select(r => (IReadOnlyList<object?>)[r.Stage, r.Reason, r.Count,
                     s.DocumentsIn > 0 ? 100.0 * r.Count / s.DocumentsIn : double.NaN]));
