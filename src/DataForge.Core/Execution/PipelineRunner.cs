@@ -223,13 +223,15 @@ public sealed class PipelineRunner
         if (!stats.Balanced)
             throw new InvalidOperationException($"accounting does not balance: in {stats.DocumentsIn} + added {stats.Added} != out {stats.DocumentsOut} + dropped {stats.Dropped} + rejected {stats.Rejected}");
 
+        progress.Phase = "finishing output";
+        var finished = pipeline.Sink.Finish(outDir, shards).ToList();
         WriteJson(Path.Combine(outDir, "stats.json"), stats.Write);
-        WriteJson(Path.Combine(outDir, "manifest.json"), w => WriteManifest(w, pipeline, shards));
+        WriteJson(Path.Combine(outDir, "manifest.json"), w => WriteManifest(w, pipeline, finished));
         // _SUCCESS first: a kill while the work directory is being removed leaves a finished run.
         File.WriteAllText(Path.Combine(outDir, "_SUCCESS"), "");
         Directory.Delete(work, recursive: true);
         progress.Phase = "done";
-        return new RunResult(outDir, stats, shards);
+        return new RunResult(outDir, stats, finished);
     }
 
     static RunResult LoadFinished(string outDir, Pipeline pipeline)
