@@ -1,3 +1,4 @@
+#nullable enable
 // MSBuild inline task (see TorchSharpNative.targets): marks one GLIBCXX version requirement of an ELF64
 // shared library weak, when the system libstdc++ does not define that version.
 using System;

@@ -9,6 +9,8 @@ public static class SchemaCommand
     public static IReadOnlyDictionary<string, string> Generate() => new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
         ["pipeline.schema.json"] = SchemaGenerator.Pipeline(DataForgeCli.Registry),
+        ["train.schema.json"] = SchemaGenerator.ForOptions(typeof(Training.TrainOptions), "DataForge TRAIN.json",
+            "A from-scratch pretraining run: model, optimiser, learning-rate schedule, batch size and curriculum phases over token shards."),
     };
 
     public static Command Build(CliIO io)

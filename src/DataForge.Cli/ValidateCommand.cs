@@ -12,6 +12,12 @@ public static class ValidateCommand
         cmd.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
+            if (File.Exists(path) && Training.TrainOptions.Looks(File.ReadAllText(path)))
+            {
+                var t = Training.TrainOptions.Load(path);
+                io.Out.WriteLine($"{path}: ok (train '{t.Name}': {t.Steps} steps, {t.Phases.Count} phase(s), {t.Model.NLayers} layers x {t.Model.DModel}, {t.Precision})");
+                return ExitCodes.Ok;
+            }
             var p = Pipeline.Load(path, DataForgeCli.Registry);
             io.Out.WriteLine($"{path}: ok (pipeline '{p.Settings.Name}': {p.Sources.Count} source(s), {p.Stages.Count} stage(s), output {p.Sink.Type} -> {p.Sink.OutputPath})");
             return ExitCodes.Ok;

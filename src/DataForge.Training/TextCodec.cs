@@ -16,3 +16,19 @@ public sealed class ByteCodec : ITextCodec
     public string Decode(IReadOnlyList<int> ids) => System.Text.Encoding.UTF8.GetString(ids.Where(i => i is >= 0 and < 256).Select(i => (byte)i).ToArray());
     public void ExportTo(string dir) => File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"tokenizer_class\": \"bytes\"}\n");
 }
+
+/// <summary>Finds the tokenizer in a directory.</summary>
+public static class Codecs
+{
+    /// <summary>Loaders tried in order after the built-in byte codec (the CLI adds the DataForge tokenizer).</summary>
+    public static List<Func<string, ITextCodec?>> Loaders { get; } = [];
+
+    public static ITextCodec Load(string dir)
+    {
+        string cfg = Path.Combine(dir, "tokenizer_config.json");
+        if (File.Exists(cfg) && File.ReadAllText(cfg).Contains("\"bytes\"", StringComparison.Ordinal)) return new ByteCodec();
+        foreach (var l in Loaders)
+            if (l(dir) is { } c) return c;
+        throw new FileNotFoundException($"{dir}: no tokenizer found (expected the files a DataForge tokenizer exports)");
+    }
+}
