@@ -96,8 +96,6 @@ public sealed class TrainOptions : IValidatableOptions
         return o;
     }
 
-    /// <summary>Whether a JSON file looks like a TRAIN.json (has "phases" and "steps" at the top level).</summary>
-
     internal string ToJson()
     {
         using var ms = new MemoryStream();
