@@ -17,7 +17,7 @@ public class CliTests
         }
     }
 
-    static (int Code, string Out, string Err) Cli(params string[] args)
+    internal static (int Code, string Out, string Err) Cli(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
