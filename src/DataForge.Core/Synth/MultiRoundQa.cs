@@ -11,7 +11,7 @@ public sealed class MultiRoundQaOptions
     [Option("Follow-up turns added after a generated item's question (each depends on the previous answer).", Min = 1, Max = 8)]
     public int FollowUps { get; init; } = 2;
 
-    [Option("Question/answer documents without a generated item (instruction data, cloze questions) are chained in groups of this many consecutive documents of one source into one dialogue.", Min = 1, Max = 16)]
+    [Option("Question/answer documents without a generated item (instruction data, cloze questions) are chained into one dialogue, up to this many consecutive documents of one source and script (Chinese or not).", Min = 1, Max = 16)]
     public int Group { get; init; } = 3;
 
     [Option("Also emit each input document unchanged, next to its dialogue.")]
@@ -240,7 +240,9 @@ public sealed class MultiRoundQa : ExpandStage
                 if (!_o.KeepOriginal) context.Drop(batch, i, "multi_round_qa.no_question");
                 continue;
             }
-            if (pending.Count > 0 && !batch.Source.GetBytes(pending[0].Row).SequenceEqual(batch.Source.GetBytes(i))) FlushGroup();
+            // One dialogue holds consecutive pairs of one source and one script (Chinese or not).
+            bool cjk = HasCjk(d.Value.Messages[0].Content);
+            if (pending.Count > 0 && (!batch.Source.GetBytes(pending[0].Row).SequenceEqual(batch.Source.GetBytes(i)) || HasCjk(pending[0].Messages[0].Content) != cjk)) FlushGroup();
             pending.Add((i, d.Value.Messages));
             if (pending.Count == _o.Group) FlushGroup();
         }
@@ -264,6 +266,12 @@ public sealed class MultiRoundQa : ExpandStage
 
     /// <summary>Evaluates one of our own ASCII expressions (numbers, + - * / ^, parentheses, unary minus).</summary>
     static Expr Parse(string s) => new Num(ExprParser.Evaluate(s), NumStyle.Fraction);
+
+    static bool HasCjk(string s)
+    {
+        foreach (char c in s) if (c is >= '\u4E00' and <= '\u9FFF') return true;
+        return false;
+    }
 
     static JsonDocument? TryParse(string? json)
     {
