@@ -81,3 +81,66 @@ public static class DedupNormalizer
         return Encoding.UTF8.GetString(buf, 0, n);
     }
 }
+
+/// <summary>Splits UTF-8 text into sentences and lines as byte ranges that together cover the whole text.</summary>
+public static class TextSpans
+{
+    /// <summary>
+    /// Sentences: a sentence ends after a run of sentence-terminal characters (<c>. ! ?</c>, CJK
+    /// <c>。！？</c> and the other Unicode terminators) and any closing quotes or brackets, when
+    /// whitespace or the end follows (after a CJK terminator, always), and at every newline. Each
+    /// range includes the whitespace that follows the sentence, so concatenating ranges rebuilds the text.
+    /// </summary>
+    public static void Sentences(ReadOnlySpan<byte> utf8, List<Range> sentences)
+    {
+        sentences.Clear();
+        int start = 0, i = 0;
+        while (i < utf8.Length)
+        {
+            int cp = Next(utf8, ref i);
+            bool end = false;
+            if (cp == '\n') end = true;
+            else if (cp <= 0xFFFF && Punctuation.IsSentenceTerminal((char)cp))
+            {
+                bool wide = cp >= 0x3000;
+                while (i < utf8.Length)
+                {
+                    int j = i;
+                    int c = Next(utf8, ref j);
+                    if ((c <= 0xFFFF && Punctuation.IsSentenceTerminal((char)c)) || c is '"' or '\'' or ')' or ']' or '”' or '’' or '»' or '」' or '』' or '）') { i = j; wide |= c >= 0x3000; }
+                    else break;
+                }
+                end = wide || i >= utf8.Length || IsSpace(utf8[i]);
+            }
+            if (!end) continue;
+            while (i < utf8.Length && IsSpace(utf8[i])) i++;
+            sentences.Add(start..i);
+            start = i;
+        }
+        if (start < utf8.Length) sentences.Add(start..utf8.Length);
+    }
+
+    /// <summary>Lines: ranges without their '\n'.</summary>
+    public static void Lines(ReadOnlySpan<byte> utf8, List<Range> lines)
+    {
+        lines.Clear();
+        int start = 0;
+        while (true)
+        {
+            int nl = utf8[start..].IndexOf((byte)'\n');
+            if (nl < 0) { lines.Add(start..utf8.Length); return; }
+            lines.Add(start..(start + nl));
+            start += nl + 1;
+        }
+    }
+
+    static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
+
+    static int Next(ReadOnlySpan<byte> utf8, ref int i)
+    {
+        if (utf8[i] < 0x80) return utf8[i++];
+        Rune.DecodeFromUtf8(utf8[i..], out var r, out int len);
+        i += Math.Max(1, len);
+        return r.Value;
+    }
+}
