@@ -13,6 +13,38 @@ public static class TokenizerCommand
         var cmd = new Command("tokenizer", "Train and try tokenizers (byte-level BPE, tiktoken encodings, SentencePiece models).");
         cmd.Subcommands.Add(Train(io));
         cmd.Subcommands.Add(Encode(io));
+        cmd.Subcommands.Add(Count(io));
+        return cmd;
+    }
+
+    static Command Count(CliIO io)
+    {
+        var tokenizer = new Option<string>("--tokenizer", "-t") { Description = "o200k_base, cl100k_base, a tokenizer directory or a .model file.", Required = true };
+        var input = new Option<string[]>("--input", "-i") { Description = "Text files or DataForge shards; globs allowed.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var byLine = new Option<bool>("--by-line") { Description = "Encode each non-empty line on its own, newlines not counted (as SentencePiece tools do)." };
+        var threads = new Option<int>("--threads") { Description = "Encoding threads (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("count", "Count characters and tokens of texts; prints tokens per character and encoding throughput as JSON.") { tokenizer, input, byLine, threads };
+        cmd.SetAction(parse =>
+        {
+            var t = TextTokenizer.Load(parse.GetValue(tokenizer)!);
+            var files = InputFiles.Expand(parse.GetValue(input)!, Directory.GetCurrentDirectory());
+            if (files.Count == 0) throw new CliUsageException("--input matched no files");
+            bool lines = parse.GetValue(byLine);
+            var texts = BpeTrainer.ReadTexts(files).ToList();
+            if (lines) texts = texts.SelectMany(x => x.Split('\n')).Where(l => l.Length > 0).ToList();
+            long chars = texts.Sum(x => (long)x.Length), bytes = texts.Sum(x => (long)Encoding.UTF8.GetByteCount(x));
+            long tokens = 0;
+            var clock = Stopwatch.StartNew();
+            Parallel.ForEach(texts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parse.GetValue(threads)) },
+                () => 0L, (x, _, acc) => acc + t.Encode(x).Length, acc => Interlocked.Add(ref tokens, acc));
+            double s = clock.Elapsed.TotalSeconds;
+            io.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                tokenizer = t.Spec, vocab_size = t.VocabSize, texts = texts.Count, chars, bytes, tokens,
+                tokens_per_char = (double)tokens / chars, encode_seconds = s, mb_per_s = bytes / 1e6 / s,
+            }));
+            return ExitCodes.Ok;
+        });
         return cmd;
     }
 

@@ -18,16 +18,21 @@ public sealed class TextTokenizer
     public const string ConfigFile = "dataforge_tokenizer.json";
     public const string EndOfText = "<|endoftext|>";
 
-    readonly Func<string, int[]> _encode;
-    readonly Func<string, int> _count;
+    readonly Func<Tokenizer, string, int[]> _encode;
+    readonly Func<Tokenizer, string, int> _count;
     readonly Func<int[], string> _decode;
     readonly Action<string> _export;
+    // One tokenizer per thread: Microsoft.ML.Tokenizers' word caches take a lock, which made two threads slower than one.
+    readonly ThreadLocal<Tokenizer> _local;
 
-    TextTokenizer(string spec, Tokenizer inner, int vocabSize, int eot, Func<string, int[]> encode, Func<string, int> count,
+    TextTokenizer(string spec, Func<Tokenizer> create, int vocabSize, int eot, Func<Tokenizer, string, int[]> encode, Func<Tokenizer, string, int> count,
         Func<int[], string> decode, Action<string> export)
     {
         Spec = spec;
-        Inner = inner;
+        Inner = create();
+        var first = Inner;
+        int handedOut = 0;
+        _local = new ThreadLocal<Tokenizer>(() => Interlocked.Exchange(ref handedOut, 1) == 0 ? first : create());
         VocabSize = vocabSize;
         EndOfTextId = eot;
         _encode = encode;
@@ -46,8 +51,8 @@ public sealed class TextTokenizer
     /// <summary>Whether ids need 32 bits in token shards (nanoGPT: vocab &gt; 65535).</summary>
     public bool NeedsUInt32 => VocabSize > 65535;
 
-    public int[] Encode(string text) => text.Length == 0 ? [] : _encode(text);
-    public int CountTokens(string text) => text.Length == 0 ? 0 : _count(text);
+    public int[] Encode(string text) => text.Length == 0 ? [] : _encode(_local.Value!, text);
+    public int CountTokens(string text) => text.Length == 0 ? 0 : _count(_local.Value!, text);
     public string Decode(ReadOnlySpan<int> ids) => _decode(ids.ToArray());
 
     /// <summary>Writes files from which <see cref="Load"/> (and other tools, for vocab.json/merges.txt) recreate this tokenizer.</summary>
@@ -102,9 +107,10 @@ public sealed class TextTokenizer
         var t = TiktokenTokenizer.CreateForEncoding(name);
         int eot = t.SpecialTokens![EndOfText];
         int vocab = t.SpecialTokens.Values.Max() + 1; // special tokens sit above the ranks in both encodings
-        return new TextTokenizer(name, t, vocab, eot,
-            s => [.. t.EncodeToIds(s, considerPreTokenization: true, considerNormalization: false)],
-            s => t.CountTokens(s, considerPreTokenization: true, considerNormalization: false),
+        int made = 0;
+        return new TextTokenizer(name, () => Interlocked.Exchange(ref made, 1) == 0 ? t : TiktokenTokenizer.CreateForEncoding(name), vocab, eot,
+            (k, s) => [.. k.EncodeToIds(s, considerPreTokenization: true, considerNormalization: false)],
+            (k, s) => k.CountTokens(s, considerPreTokenization: true, considerNormalization: false),
             ids => t.Decode(ids),
             dir => WriteConfig(dir, new JsonObject { ["format"] = "tiktoken_encoding", ["encoding"] = name, ["vocab_size"] = vocab, ["eot_id"] = eot }));
     }
@@ -115,15 +121,20 @@ public sealed class TextTokenizer
         var sb = new StringBuilder();
         for (int id = 0; id < model.Tokens.Count; id++)
             sb.Append(Convert.ToBase64String(model.Tokens[id])).Append(' ').Append(id).Append('\n');
-        using var stream = new MemoryStream(Encoding.ASCII.GetBytes(sb.ToString()));
-        var pre = new RegexPreTokenizer(ByteLevel.Compile(model.Pattern), null);
+        byte[] ranks = Encoding.ASCII.GetBytes(sb.ToString());
         var specials = model.SpecialTokens.ToDictionary(kv => kv.Key, kv => kv.Value);
-        var t = TiktokenTokenizer.Create(stream, pre, null, specials, cacheSize: 65536);
+        Tokenizer Create()
+        {
+            using var stream = new MemoryStream(ranks);
+            return TiktokenTokenizer.Create(stream, new RegexPreTokenizer(ByteLevel.Compile(model.Pattern), null), null, specials, cacheSize: 65536);
+        }
+        var t = Create();
         int eot = model.SpecialTokens.TryGetValue(EndOfText, out int e) ? e
             : throw new InvalidDataException($"{spec}: the tokenizer has no {EndOfText} special token");
-        return new TextTokenizer(spec, t, model.VocabSize, eot,
-            s => [.. t.EncodeToIds(s, considerPreTokenization: true, considerNormalization: false)],
-            s => t.CountTokens(s, considerPreTokenization: true, considerNormalization: false),
+        int made = 0;
+        return new TextTokenizer(spec, () => Interlocked.Exchange(ref made, 1) == 0 ? t : Create(), model.VocabSize, eot,
+            (k, s) => [.. k.EncodeToIds(s, considerPreTokenization: true, considerNormalization: false)],
+            (k, s) => k.CountTokens(s, considerPreTokenization: true, considerNormalization: false),
             ids => t.Decode(ids),
             dir => ByteBpeFiles.Write(model, dir));
     }
@@ -140,9 +151,9 @@ public sealed class TextTokenizer
             SpecialTokens = eotToken is null ? null : new Dictionary<string, int> { [eotToken] = vocab[eotToken] },
         });
         int eot = eotToken is null ? throw new InvalidDataException($"{dir}/vocab.json: no end-of-text token ({EndOfText} or </s>)") : vocab[eotToken];
-        return new TextTokenizer(dir, t, vocab.Values.Max() + 1, eot,
-            s => [.. t.EncodeToIds(s, considerPreTokenization: true, considerNormalization: false)],
-            s => t.CountTokens(s, considerPreTokenization: true, considerNormalization: false),
+        return new TextTokenizer(dir, () => t, vocab.Values.Max() + 1, eot,
+            (k, s) => [.. k.EncodeToIds(s, considerPreTokenization: true, considerNormalization: false)],
+            (k, s) => k.CountTokens(s, considerPreTokenization: true, considerNormalization: false),
             ids => t.Decode(ids),
             outDir =>
             {
@@ -156,9 +167,9 @@ public sealed class TextTokenizer
         using var ms = new MemoryStream(bytes);
         var t = SentencePieceTokenizer.Create(ms, addBeginningOfSentence: false, addEndOfSentence: false);
         int vocab = t.Vocabulary.Values.Max() + 1;
-        return new TextTokenizer(spec, t, vocab, t.EndOfSentenceId,
-            s => [.. t.EncodeToIds(s, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true)],
-            s => t.CountTokens(s, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true),
+        return new TextTokenizer(spec, () => t, vocab, t.EndOfSentenceId,
+            (k, s) => [.. ((SentencePieceTokenizer)k).EncodeToIds(s, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true)],
+            (k, s) => ((SentencePieceTokenizer)k).CountTokens(s, addBeginningOfSentence: false, addEndOfSentence: false, considerPreTokenization: true, considerNormalization: true),
             ids => t.Decode(ids),
             dir =>
             {

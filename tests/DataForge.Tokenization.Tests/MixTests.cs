@@ -245,3 +245,22 @@ public class MixTests
         Assert.False(Directory.Exists(dir["t1/_token_parts"]));
     }
 }
+
+public class ShippedMixTests
+{
+    static string RepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "DataForge.sln"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    [Fact]
+    public void Shipped_mix_example_is_valid_and_points_at_the_schema()
+    {
+        string path = Path.Combine(RepoRoot(), "pipelines", "mix.json");
+        Assert.Contains("\"$schema\": \"../schemas/mix.schema.json\"", File.ReadAllText(path));
+        var cfg = MixConfig.Load(path);
+        Assert.Equal(["stable", "decay"], cfg.Phases.Select(p => p.Name));
+    }
+}

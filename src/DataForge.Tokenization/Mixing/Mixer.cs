@@ -31,6 +31,19 @@ public static class Mixer
         string outDir = Path.GetFullPath(Path.Combine(baseDirectory, config.Output));
         string work = Path.Combine(outDir, "_mix_work");
         if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        try
+        {
+            return RunIn(config, baseDirectory, threads, log, clock, tokenizer, outDir, work);
+        }
+        finally
+        {
+            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        }
+    }
+
+    static MixResult RunIn(MixConfig config, string baseDirectory, int threads, Action<string>? log, Stopwatch clock, TextTokenizer tokenizer,
+        string outDir, string work)
+    {
         var spillDirs = new List<string>();
         for (int si = 0; si < config.Sources.Count; si++)
         {
@@ -53,7 +66,6 @@ public static class Mixer
             log?.Invoke($"source '{src.Name}': tokenized {files.Count} shard file(s) [{clock.Elapsed.TotalSeconds:F1}s]");
         }
         var result = MixFromSpills(config, config.Name, tokenizer, spillDirs, outDir, (ulong)(config.Seed ?? 42), log);
-        Directory.Delete(work, recursive: true);
         return result with { Seconds = clock.Elapsed.TotalSeconds };
     }
 
