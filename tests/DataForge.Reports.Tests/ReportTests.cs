@@ -60,17 +60,23 @@ public class ReportTests
         using var dir = new TempDir();
         CuratedRun(dir);
         dir.Write("mix/mix_report.json", """
-            {"phases":[{"name":"stable","sources":[
-              {"source":"web","bucket":"high","tokens_available":1000,"tokens_requested":600,"tokens_realised":600,"epochs":0.6,"max_epochs":4},
-              {"source":"synth","tokens_available":100,"tokens_requested":400,"tokens_realised":400,"epochs":4,"max_epochs":4}]}]}
+            {"name":"m","notes":["synth capped at 400 tokens (max_epochs 4); 100 tokens redistributed"],
+             "phases":[{"name":"stable","entries":[
+              {"source":"web","bucket":"high","available_tokens":1000,"requested_tokens":500,"realised_tokens":600,"epochs":0.6},
+              {"source":"synth","bucket":null,"available_tokens":100,"requested_tokens":500,"realised_tokens":400,"epochs":4}]}],
+             "sources":[{"source":"web","bucket":"high","max_epochs":2},{"source":"synth","bucket":null,"max_epochs":4}]}
             """);
-        var rows = MixSections.Read(dir["mix/mix_report.json"]);
+        var (rows, notes) = MixSections.Read(dir["mix/mix_report.json"]);
         Assert.Equal(2, rows.Count);
         Assert.Equal(4, rows[1].Epochs);
+        Assert.Equal(4, rows[1].MaxEpochs);
+        Assert.Equal(2, rows[0].MaxEpochs);
+        Assert.Single(notes);
         var page = ReportBuilder.Build(dir.Path);
         Assert.Contains("curated-funnel", page.SectionIds);
         Assert.Contains("mix-mixture", page.SectionIds);
         Assert.Contains("web/high", page.Render(), StringComparison.Ordinal);
+        Assert.Contains("100 tokens redistributed", page.Render(), StringComparison.Ordinal);
         string path = ReportBuilder.Write(dir.Path);
         Assert.True(new FileInfo(path).Length > 10_000);
     }
