@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Training throughput and memory: DataForge (TorchSharp) vs a PyTorch script of the same model on the same
+# tokens. Config (issue 8): vocab 8192, context 256, 4 layers, d_model 256, 4 heads, MLP 4x GELU, dropout 0.1,
+# batch 16, AdamW, 2 threads.
+#   bench/train.sh speed [STEPS]     tokens/s and peak RSS: DataForge fp32, bf16; PyTorch fp32, autocast bf16
+#   bench/train.sh quality [STEPS]   validation loss after STEPS (500) steps, DataForge fp32 vs bf16
+# Needs Debian python3-torch and libopenblas0-openmp (the peer) and python3-numpy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
+PY=/usr/bin/python3
+TOK=$DATA/train-tokens
+[ -f "$TOK/train.bin" ] || $PY bench/train_tokens.py "$TOK"
+
+config() { # precision steps out eval_every
+  cat > "$OUT/train-$1-$2.json" <<JSON
+{
+  "output": "$3", "steps": $2, "threads": 2, "precision": "$1", "seed": 1234,
+  "model": {"vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "gelu",
+            "norm": "rmsnorm", "attention_dropout": 0.1, "hidden_dropout": 0.1, "tie_embeddings": true},
+  "optimizer": {"lr": 0.001, "min_lr": 0.0001, "weight_decay": 0.1, "grad_clip": 1.0},
+  "schedule": {"type": "wsd", "warmup_steps": 0, "decay_start": $2},
+  "batch": {"micro_batch": 16},
+  "phases": [{"name": "main", "sources": [{"path": "$TOK"}]}],
+  "eval": {"every": 0, "batches": 8, "log_every": 1, "checkpoint_every": 0, "sample_prompts": []}
+}
+JSON
+  echo "$OUT/train-$1-$2.json"
+}
+
+dataforge() { # precision steps skip
+  local run=$OUT/run-$1-$2
+  rm -rf "$run"
+  local cfg; cfg=$(config "$1" "$2" "$run")
+  /usr/bin/time -f "%M" -o "$OUT/rss-$1" $DF train "$cfg" >/dev/null 2>&1
+  $PY - "$run/metrics.jsonl" "$3" "$1" "$(cat "$OUT/rss-$1")" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+skip = int(sys.argv[2])
+# tokens/s over the steps after `skip` (each line is one step; tokens_per_s of a line = that step's rate)
+t = sum(16 * 256 / l["tokens_per_s"] for l in lines[skip:] if "val_loss" not in l)
+n = len([l for l in lines[skip:] if "val_loss" not in l])
+print(json.dumps({"impl": "dataforge", "precision": sys.argv[3], "steps": len(lines), "tokens_per_s": round(n * 16 * 256 / t, 1),
+                  "loss": lines[-1]["loss"], "val_loss": lines[-1].get("val_loss"), "peak_rss_mb": round(int(sys.argv[4]) / 1024)}))
+PY
+}
+
+torchpeer() { # precision steps skip
+  /usr/bin/time -f "%M" -o "$OUT/rss-torch-$1" $PY bench/train_torch.py "$TOK" --precision "$1" --steps "$2" --skip "$3" \
+    | $PY -c "import json,sys; d=json.loads(sys.stdin.read()); d['peak_rss_mb']=round(int(open('$OUT/rss-torch-$1').read().split()[-1])/1024); print(json.dumps(d))"
+}
+
+case "${1:-speed}" in
+  speed)
+    S=${2:-23}
+    for p in fp32 bf16; do dataforge $p "$S" 3; torchpeer $p "$S" 3; done ;;
+  quality)
+    S=${2:-500}
+    for p in fp32 bf16; do dataforge $p "$S" 3; done ;;
+esac
