@@ -106,6 +106,35 @@ public class MixTests
     }
 
     [Fact]
+    public void Bucket_values_come_from_meta_when_the_reader_kept_them_there()
+    {
+        using var dir = new TempDir();
+        var lines = Enumerable.Range(0, 300).Select(i => JsonSerializer.Serialize(new
+        {
+            id = $"j{i}", text = string.Join(' ', Enumerable.Repeat(i % 2 == 0 ? "even words here." : "odd words there.", 5 + i % 7)),
+            quality_bucket = i % 2 == 0 ? "high" : "low",
+        }));
+        string src = dir.Write("src.jsonl", string.Join("\n", lines) + "\n");
+        var cfg = MixConfig.Parse(Encoding.UTF8.GetBytes($$"""
+            { "tokenizer": "o200k_base", "output": {{Runs.J(dir["out"])}},
+              "sources": [ { "name": "j", "path": {{Runs.J(src)}}, "bucket_column": "quality_bucket", "max_epochs": 5 } ],
+              "phases": [ { "name": "p", "tokens": 3000, "weights": { "j/high": 1 } } ] }
+            """), "m.json");
+        var r = Mixer.Run(cfg, dir.Path, threads: 1);
+        var keys = r.Report["sources"]!.AsArray().Select(s => (string)s!["bucket"]!).ToList();
+        Assert.Equal(["high", "low"], keys);
+        var tok = TextTokenizer.Load("o200k_base");
+        var docs = SpecReaders.Documents(SpecReaders.ReadBin(Path.Combine(dir["out"], "p", "train.bin"), true), tok.EndOfTextId);
+        Assert.All(docs, d => Assert.StartsWith("even", tok.Decode(d)));
+        var bad = MixConfig.Parse(Encoding.UTF8.GetBytes($$"""
+            { "tokenizer": "o200k_base", "output": {{Runs.J(dir["out2"])}},
+              "sources": [ { "name": "j", "path": {{Runs.J(src)}}, "bucket_column": "nope" } ],
+              "phases": [ { "name": "p", "tokens": 3000, "weights": { "j": 1 } } ] }
+            """), "m.json");
+        Assert.Contains("no column 'nope'", Assert.Throws<InputException>(() => Mixer.Run(bad, dir.Path, threads: 1)).Message);
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_shards_and_another_seed_does_not()
     {
         using var dir = new TempDir();

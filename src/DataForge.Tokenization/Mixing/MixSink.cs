@@ -56,14 +56,14 @@ public sealed class MixSink : SinkStage
 
         public void Write(DocumentBatch batch)
         {
-            var columns = new Dictionary<string, Apache.Arrow.IArrowArray?>(StringComparer.Ordinal);
+            var columns = new Dictionary<string, string[]?>(StringComparer.Ordinal);
             _spill.AddBatch(batch, (b, i) =>
             {
                 string source = b.Source.GetString(i);
                 if (!sink._sources.TryGetValue(source, out var so) || so.BucketColumn is not { } bc) return new MixKey(source, null);
-                if (!columns.TryGetValue(bc, out var col)) columns[bc] = col = b.Column(bc);
-                if (col is null) throw new InputException($"mix: source '{source}': the documents have no column '{bc}' (bucket_column)");
-                return new MixKey(source, MixSpillWriter.BucketValue(col, i));
+                if (!columns.TryGetValue(bc, out var values)) columns[bc] = values = MixSpillWriter.BucketValues(b, bc);
+                if (values is null) throw new InputException($"mix: source '{source}': the documents have no column '{bc}' and no '{bc}' field in meta (bucket_column)");
+                return new MixKey(source, values[i]);
             }, threads: 1);
             _rows += batch.Length;
         }
