@@ -277,6 +277,10 @@ public class MixTests
         Assert.Equal((ulong)train, SpecReaders.ReadIdx(dir["t1/train_text_document.idx"]).N);
         Assert.Equal(800, r.Stats.DocumentsOut);
         Assert.False(Directory.Exists(dir["t1/_token_parts"]));
+        // Finishing again after the parts are gone (a resumed run that had assembled already) keeps the output.
+        var sinkStage = Pipeline.Parse(Encoding.UTF8.GetBytes(StagePipeline(dir, sink(dir["t1"]))), "p.json", Registry).Sink;
+        var again = sinkStage.Finish(dir["t1"], [new ShardInfo("_token_parts/00000", 400, 0, ""), new ShardInfo("_token_parts/00001", 400, 0, "")]);
+        Assert.Equal(r.Shards, again);
     }
 }
 

@@ -80,11 +80,13 @@ public sealed class MixSink : SinkStage
     public override IReadOnlyList<ShardInfo> Finish(string outputDirectory, IReadOnlyList<ShardInfo> partitionShards)
     {
         var dirs = partitionShards.Select(s => Path.Combine(outputDirectory, s.File)).ToList();
-        var result = Mixer.MixFromSpills(_options, Name, _tokenizer, dirs, outputDirectory, _seed);
         string parts = Path.Combine(outputDirectory, PartsDir);
+        // A resumed run whose previous attempt finished mixing (and removed the parts) but not the run: keep its output.
+        bool done = dirs.Count > 0 && dirs.All(d => !Directory.Exists(d)) && File.Exists(Path.Combine(outputDirectory, Mixer.ReportFile));
+        if (!done) Mixer.MixFromSpills(_options, Name, _tokenizer, dirs, outputDirectory, _seed);
         if (Directory.Exists(parts)) Directory.Delete(parts, recursive: true);
         var shards = new List<ShardInfo>();
-        foreach (var phase in result.Plan.Phases)
+        foreach (var phase in _options.Phases.Select(p => p.Name))
             foreach (var f in Directory.EnumerateFiles(Path.Combine(outputDirectory, phase)).Order(StringComparer.Ordinal))
                 shards.Add(new ShardInfo($"{phase}/{Path.GetFileName(f)}", 0, new FileInfo(f).Length, MegatronReader.HashFile(f)));
         return shards;
