@@ -53,6 +53,7 @@ public static class Trainer
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
 
+        NativeMemory.KeepFreedMemory();
         if (o.Threads > 0) torch.set_num_threads(o.Threads);
         var device = torch.device(o.Device);
         bool bf16 = o.Precision == "bf16";
