@@ -4,6 +4,7 @@
 # batch 16, AdamW, 2 threads.
 #   bench/train.sh speed [STEPS]     tokens/s and peak RSS: DataForge fp32, bf16; PyTorch fp32, autocast bf16
 #   bench/train.sh quality [STEPS]   validation loss after STEPS (500) steps, DataForge fp32 vs bf16
+#   bench/train.sh limits            fp32 / bf16 matmul GFLOP/s of both libtorch builds
 # Needs Debian python3-torch and libopenblas0-openmp (the peer) and python3-numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,4 +62,19 @@ case "${1:-speed}" in
     rm -rf "$OUT/dataforge-bin" && cp -r src/DataForge.Cli/bin/Release/net10.0 "$OUT/dataforge-bin"
     DF="dotnet $OUT/dataforge-bin/dataforge.dll"
     for p in ${3:-fp32 bf16}; do dataforge $p "$S" 3; done ;;
+  limits)
+    # fp32 and bf16 matmul limits of both libtorch builds (2048^3, 2 threads)
+    dotnet build -c Release bench/DataForge.TorchMatmul >/dev/null
+    dotnet bench/DataForge.TorchMatmul/bin/Release/net10.0/dataforge-torch-matmul.dll 2048 2
+    $PY - <<'PY'
+import json, time, torch
+torch.set_num_threads(2)
+for dt in (torch.float32, torch.bfloat16):
+    a, b = torch.randn(2048, 2048).to(dt), torch.randn(2048, 2048).to(dt)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(5): a @ b
+    print(json.dumps({"impl": "pytorch " + torch.__version__, "dtype": str(dt), "n": 2048, "gflops": round(5 * 2 * 2048**3 / (time.perf_counter() - t) / 1e9, 1)}))
+PY
+    ;;
 esac
