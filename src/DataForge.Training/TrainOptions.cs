@@ -96,9 +96,6 @@ public sealed class TrainOptions : IValidatableOptions
         return o;
     }
 
-    /// <summary>Whether a JSON file looks like a TRAIN.json (has "phases" and "steps" at the top level).</summary>
-    public static bool Looks(string text) => text.Contains("\"phases\"", StringComparison.Ordinal) && text.Contains("\"steps\"", StringComparison.Ordinal);
-
     internal string ToJson()
     {
         using var ms = new MemoryStream();

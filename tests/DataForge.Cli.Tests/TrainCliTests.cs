@@ -53,7 +53,7 @@ public class TrainCliTests
     public void Shipped_train_configs_validate_and_point_at_the_schema()
     {
         var files = Directory.GetFiles(Path.Combine(CliTests.RepoRoot, "pipelines"), "*.json")
-            .Where(f => DataForge.Training.TrainOptions.Looks(File.ReadAllText(f))).ToList();
+            .Where(f => ValidateCommand.Detect(f) == ConfigKind.Train).ToList();
         Assert.NotEmpty(files);
         foreach (var f in files)
         {
