@@ -67,8 +67,8 @@ public static class Trainer
         if (vocab < first.VocabSize) throw new InvalidDataException($"model.vocab_size {vocab} is smaller than the data's {first.VocabSize}");
         var valDir = o.Eval.Data is { } vd ? new TokenDir(vd) : first;
         using var val = valDir.Open("val");
-        string? tokDir = o.Tokenizer is { } td ? Path.GetFullPath(td) : first.Tokenizer;
-        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null && Directory.Exists(tokDir) ? run.LoadCodec(tokDir) : null;
+        string? tokDir = o.Tokenizer ?? first.Tokenizer;
+        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
 
         using var model = new GptModel(o.Model, vocab, device, o.Seed);
         using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.Optimizer.WeightDecay);
