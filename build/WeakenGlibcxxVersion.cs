@@ -35,11 +35,15 @@ public class DataForgeWeakenGlibcxxVersion : Task
                 int changed = Weaken(elf, Version);
                 if (changed < 0) { Log.LogWarning($"{path}: not an ELF64 little-endian file with .gnu.version_r; left as is."); continue; }
                 if (changed == 0) { Log.LogMessage(MessageImportance.Low, $"{path}: {Version} already weak or not required."); continue; }
-                // Write a new file and move it over the old one: a hard link into the NuGet cache is never modified.
+                // Write a new file and rename it over the old one: a hard link into the NuGet cache is never modified,
+                // and a process that has the old file mapped keeps its copy. The old modification time is kept so
+                // that the next build's incremental copy sees an unchanged file and leaves the patched one alone.
+                var mtime = File.GetLastWriteTimeUtc(path);
                 string tmp = path + ".dataforge-tmp";
                 File.WriteAllBytes(tmp, elf);
-                File.Copy(tmp, path, true);
-                File.Delete(tmp);
+                File.SetLastWriteTimeUtc(tmp, mtime);
+                File.Delete(path);
+                File.Move(tmp, path);
                 Log.LogMessage(MessageImportance.High, $"{path}: marked {Version} weak (system libstdc++ {(lib ?? "not found")} lacks it).");
             }
             catch (IOException e) { Log.LogError($"{path}: {e.Message}"); }

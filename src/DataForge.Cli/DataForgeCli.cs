@@ -22,7 +22,6 @@ public static class DataForgeCli
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
     {
-        TokenizerCodec.Register();
         var io = new CliIO(stdout, stderr, interactive);
         var root = new RootCommand("DataForge: curate raw text into pretraining corpora and train small language models on them.");
         foreach (var c in new[]

@@ -8,6 +8,7 @@ public static class GenerateCommand
 {
     public static Command Build(CliIO io)
     {
+        TokenizerCodec.Register();
         var model = new Option<string>("--model", "-m") { Description = "A run's final/ or checkpoint directory.", Required = true };
         var prompt = new Option<string>("--prompt", "-p") { Description = "Text to continue.", DefaultValueFactory = _ => "" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 100 };

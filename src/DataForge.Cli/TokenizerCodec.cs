@@ -3,36 +3,19 @@ using DataForge.Training;
 
 namespace DataForge.Cli;
 
-/// <summary>
-/// Lets training and generation use DataForge tokenizers (trained BPE directories, tiktoken encodings,
-/// SentencePiece models). The training assembly does not reference the tokenization assembly; the command
-/// line, which ships both, connects them.
-/// </summary>
+/// <summary>The DataForge tokenizer as the trainer's text codec (samples, export, generate).</summary>
 public sealed class TokenizerCodec(TextTokenizer tokenizer) : ITextCodec
 {
     public int[] Encode(string text) => tokenizer.Encode(text);
-    public string Decode(IReadOnlyList<int> ids) => tokenizer.Decode([.. ids]);
+    public string Decode(IReadOnlyList<int> ids) => tokenizer.Decode(ids.ToArray());
     public void ExportTo(string dir) => tokenizer.ExportTo(dir);
-
-    /// <summary>A codec for a tokenizer spec or directory, or null when it holds no DataForge tokenizer.</summary>
-    public static ITextCodec? TryLoad(string spec)
-    {
-        try
-        {
-            return new TokenizerCodec(TextTokenizer.Load(spec));
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
-        {
-            return null;
-        }
-    }
 
     static int _registered;
 
-    /// <summary>Adds the loader to <see cref="Codecs.Loaders"/> once per process.</summary>
+    /// <summary>Lets <see cref="Codecs.Load"/> open every tokenizer TextTokenizer.Load understands.</summary>
     public static void Register()
     {
         if (Interlocked.Exchange(ref _registered, 1) == 0)
-            lock (Codecs.Loaders) Codecs.Loaders.Add(TryLoad);
+            Codecs.Loaders.Add(spec => new TokenizerCodec(TextTokenizer.Load(spec)));
     }
 }

@@ -8,6 +8,7 @@ public static class TrainCommand
 {
     public static Command Build(CliIO io)
     {
+        TokenizerCodec.Register();
         var config = new Argument<string>("config") { Description = "TRAIN.json file." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run directory's latest checkpoint." };
         var output = new Option<string?>("--output", "-o") { Description = "Run directory (overrides the config's output)." };

@@ -88,6 +88,19 @@ public sealed class GptModel : IDisposable
     /// <summary>Logits [B, T, V] (fp32 in fp32 mode, bf16 in bf16 mode) for token ids [B, T].</summary>
     public Tensor Forward(Tensor ids, bool bf16, bool training)
     {
+        var h = Hidden(ids, bf16, training);
+        return F.linear(h, OutputWeight(bf16));
+    }
+
+    Tensor OutputWeight(bool bf16)
+    {
+        var w = this[Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"];
+        return bf16 ? w.to(ScalarType.BFloat16) : w;
+    }
+
+    /// <summary>The final normalised hidden states [B, T, D] in the activation type.</summary>
+    Tensor Hidden(Tensor ids, bool bf16, bool training)
+    {
         var o = Options;
         long b = ids.shape[0], t = ids.shape[1];
         int d = o.DModel, nh = o.NHeads, hd = d / nh;
@@ -137,8 +150,7 @@ public sealed class GptModel : IDisposable
             if (o.HiddenDropout > 0 && training) m = F.dropout(m, o.HiddenDropout, true);
             x = x + m;
         }
-        var hf = Norm(x, "model.norm").to(act);
-        return F.linear(hf, W(o.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"));
+        return Norm(x, "model.norm").to(act);
     }
 
     /// <summary>Normalisation in fp32 whatever the activation type.</summary>
@@ -167,8 +179,23 @@ public sealed class GptModel : IDisposable
         long t = windows.shape[1] - 1;
         var input = windows.narrow(1, 0, t);
         var target = windows.narrow(1, 1, t);
-        var logits = Forward(input, bf16, training);
-        return F.cross_entropy(logits.reshape(-1, VocabSize).to(ScalarType.Float32), target.reshape(-1));
+        var h = Hidden(input, bf16, training);
+        var w = OutputWeight(bf16);
+        long n = h.shape[0] * h.shape[1];
+        var flat = h.reshape(n, -1);
+        var y = target.reshape(-1);
+        // Output projection and loss in row chunks of about 2M logits: the same sum, but each chunk's logits
+        // stay in cache instead of streaming a [B*T, V] tensor through memory several times (measured 5x faster).
+        long chunk = Math.Max(1, (1L << 21) / VocabSize);
+        Tensor? total = null;
+        for (long s = 0; s < n; s += chunk)
+        {
+            long c = Math.Min(chunk, n - s);
+            var logits = F.linear(flat.narrow(0, s, c), w).to(ScalarType.Float32);
+            var l = F.cross_entropy(logits, y.narrow(0, s, c), reduction: nn.Reduction.Sum);
+            total = total is null ? l : total + l;
+        }
+        return total! / n;
     }
 
     /// <summary>Master weights as safetensors tensors (F32, or BF16 when asked).</summary>

@@ -12,9 +12,12 @@ public interface ITextCodec
 /// <summary>Bytes as tokens (ids 0..255); used by tests and when no tokenizer is configured.</summary>
 public sealed class ByteCodec : ITextCodec
 {
+    /// <summary>The file that marks a directory as holding the byte codec.</summary>
+    public const string ConfigFile = "dataforge_bytes_tokenizer.json";
+
     public int[] Encode(string text) => System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
     public string Decode(IReadOnlyList<int> ids) => System.Text.Encoding.UTF8.GetString(ids.Where(i => i is >= 0 and < 256).Select(i => (byte)i).ToArray());
-    public void ExportTo(string dir) => File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"tokenizer_class\": \"bytes\"}\n");
+    public void ExportTo(string dir) => File.WriteAllText(Path.Combine(dir, ByteCodec.ConfigFile), "{\"tokenizer_class\": \"bytes\"}\n");
 }
 
 /// <summary>Finds the tokenizer in a directory.</summary>
@@ -23,10 +26,10 @@ public static class Codecs
     /// <summary>Loaders tried in order after the built-in byte codec (the CLI adds the DataForge tokenizer).</summary>
     public static List<Func<string, ITextCodec?>> Loaders { get; } = [];
 
+    /// <summary>Loads a tokenizer from a directory (or any spec a registered loader understands, such as an encoding name).</summary>
     public static ITextCodec Load(string dir)
     {
-        string cfg = Path.Combine(dir, "tokenizer_config.json");
-        if (File.Exists(cfg) && File.ReadAllText(cfg).Contains("\"bytes\"", StringComparison.Ordinal)) return new ByteCodec();
+        if (File.Exists(Path.Combine(dir, ByteCodec.ConfigFile))) return new ByteCodec();
         foreach (var l in Loaders)
             if (l(dir) is { } c) return c;
         throw new FileNotFoundException($"{dir}: no tokenizer found (expected the files a DataForge tokenizer exports)");

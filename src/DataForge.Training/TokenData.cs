@@ -28,7 +28,12 @@ public sealed class TokenDir
             EotId = r.TryGetProperty("eot_id", out var e) ? e.GetInt32() : VocabSize - 1;
             DType = r.TryGetProperty("dtype", out var d) ? d.GetString()! : VocabSize > 65535 ? "uint32" : "uint16";
             if (r.TryGetProperty("tokenizer", out var t) && t.ValueKind == JsonValueKind.String)
-                Tokenizer = System.IO.Path.GetFullPath(t.GetString()!, Path);
+            {
+                // an encoding name (o200k_base) or a path, relative to the token directory
+                string spec = t.GetString()!;
+                string full = System.IO.Path.GetFullPath(spec, Path);
+                Tokenizer = System.IO.Path.IsPathRooted(spec) || File.Exists(full) || Directory.Exists(full) ? full : spec;
+            }
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -53,6 +53,7 @@ public static class Trainer
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
 
+        NativeMemory.KeepFreedMemory();
         if (o.Threads > 0) torch.set_num_threads(o.Threads);
         var device = torch.device(o.Device);
         bool bf16 = o.Precision == "bf16";
@@ -66,8 +67,8 @@ public static class Trainer
         if (vocab < first.VocabSize) throw new InvalidDataException($"model.vocab_size {vocab} is smaller than the data's {first.VocabSize}");
         var valDir = o.Eval.Data is { } vd ? new TokenDir(vd) : first;
         using var val = valDir.Open("val");
-        string? tokDir = o.Tokenizer is { } td ? Path.GetFullPath(td) : first.Tokenizer;
-        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null && Directory.Exists(tokDir) ? run.LoadCodec(tokDir) : null;
+        string? tokDir = o.Tokenizer ?? first.Tokenizer;
+        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
 
         using var model = new GptModel(o.Model, vocab, device, o.Seed);
         using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.Optimizer.WeightDecay);
