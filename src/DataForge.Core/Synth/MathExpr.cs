@@ -55,6 +55,8 @@ public static class MathRender
     /// <summary>Human notation for question text: × and ÷, fractions as 3/4.</summary>
     public static string Human(Expr e)
     {
+        // A lone number needs no parentheses, even when negative.
+        if (e is Num n && n.Value.Sign < 0) return "-" + Literal(new Num(-n.Value, n.Style), ascii: false);
         var sb = new StringBuilder();
         Write(sb, e, ascii: false);
         return sb.ToString();

@@ -190,6 +190,11 @@ public static class MathItems
         new("ml", "毫升", "volume", "0.001"), new("l", "升", "volume", "1"), new("m3", "立方米", "volume", "1000"),
     ];
 
+    static readonly Dictionary<string, (string En, string Zh)> BaseUnits = new()
+    {
+        ["length"] = ("m", "米"), ["mass"] = ("g", "克"), ["time"] = ("s", "秒"), ["volume"] = ("l", "升"),
+    };
+
     static MathItem? UnitConversion(int level, string lang, ref SynthRandom rng)
     {
         var from = Units[rng.Next(Units.Length)];
@@ -201,9 +206,10 @@ public static class MathItems
         string vs = value.ToAnswerString(true);
         string prompt = lang == "zh" ? $"{vs} {from.Zh} 等于多少{to.Zh}？" : $"Convert {vs} {from.Name} to {to.Name}.";
         string answer = v.ToAnswerString(true);
+        var (baseEn, baseZh) = BaseUnits[from.Dimension];
         var lines = new List<string>
         {
-            lang == "zh" ? $"1 {from.Zh} = {from.Factor} 基本单位，1 {to.Zh} = {to.Factor} 基本单位。" : $"1 {from.Name} = {from.Factor} base units and 1 {to.Name} = {to.Factor} base units.",
+            lang == "zh" ? $"1 {from.Zh} = {from.Factor} {baseZh}，1 {to.Zh} = {to.Factor} {baseZh}。" : $"1 {from.Name} = {from.Factor} {baseEn} and 1 {to.Name} = {to.Factor} {baseEn}.",
         };
         lines.AddRange(MathRender.Steps(e, true));
         return new MathItem("unit_conversion", level, lang, prompt, Solution(lang, lines, answer), MathRender.Ascii(e), answer,
@@ -270,7 +276,7 @@ public static class MathItems
         var lines = new List<string> { human };
         if (c != 0) lines.Add($"{Side(a - c, b)} = {d}");
         lines.Add($"{Side(a - c, 0)} = {d - b}");
-        lines.Add($"x = {new Rational(d - b, 1).ToFractionString()} / {a - c} = {answer}");
+        lines.Add($"x = {d - b} / {(a - c < 0 ? $"({a - c})" : (a - c).ToString(Inv))} = {answer}");
         string prompt = lang == "zh" ? $"解方程：{human}，求 x。" : $"Solve for x: {human}";
         return new MathItem("equation", level, lang, prompt, Solution(lang, lines, "x = " + answer), MathRender.Ascii(expr), answer,
             [new("equation", $"{AsciiSide(a, b)} = {AsciiSide(c, d)}")]);
