@@ -5,7 +5,7 @@ using DataForge.Reports.Sections;
 namespace DataForge.Reports;
 
 /// <summary>What kind of run a directory holds, judged by the files DataForge writes.</summary>
-public enum RunKind { Pipeline, Training, Mix }
+public enum RunKind { Pipeline, Mix, Training }
 
 public sealed record FoundRun(string Directory, string Name, RunKind Kind);
 
@@ -21,16 +21,24 @@ public static class ReportBuilder
         var found = new List<FoundRun>();
         void Probe(string d, string name)
         {
-            if (File.Exists(Path.Combine(d, "stats.json"))) found.Add(new FoundRun(d, name, RunKind.Pipeline));
-            if (File.Exists(Path.Combine(d, "mix_report.json"))) found.Add(new FoundRun(d, name, RunKind.Mix));
-            if (File.Exists(Path.Combine(d, "metrics.jsonl"))) found.Add(new FoundRun(d, name, RunKind.Training));
+            foreach (var kind in Enum.GetValues<RunKind>())
+                if (File.Exists(Path.Combine(d, Marker(kind)))) found.Add(new FoundRun(d, name, kind));
         }
         Probe(dir, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))));
         if (found.Count == 0)
             foreach (var sub in Directory.GetDirectories(dir).Order(StringComparer.Ordinal))
                 Probe(sub, Path.GetFileName(sub));
-        return found;
+        // Curation first, then mixing, then training; within a kind, in the order the runs finished.
+        return found.OrderBy(r => r.Kind).ThenBy(r => File.GetLastWriteTimeUtc(Path.Combine(r.Directory, Marker(r.Kind))))
+            .ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
     }
+
+    static string Marker(RunKind kind) => kind switch
+    {
+        RunKind.Pipeline => "stats.json",
+        RunKind.Mix => "mix_report.json",
+        _ => "metrics.jsonl",
+    };
 
     /// <summary>Renders the report; throws when the directory holds nothing to report on.</summary>
     public static HtmlPage Build(string dir)

@@ -10,13 +10,15 @@ public static class PipelineSections
 {
     public static void Add(HtmlPage page, string prefix, string runName, RunStats stats)
     {
+        // In a report of several runs, section titles carry the run's name.
+        string t = prefix.Length > 0 ? runName + ": " : "";
         Summary(page, prefix, runName, stats);
-        Funnel(page, prefix, stats);
-        Drops(page, prefix, stats);
-        HistogramSection(page, prefix + "quality", "Quality scores", stats, IsQuality, "No quality-scoring stage in this run.");
-        HistogramSection(page, prefix + "dedup", "Dedup cluster sizes", stats, IsCluster, "No dedup stage reported cluster sizes in this run.");
-        Lengths(page, prefix, stats);
-        HistogramSection(page, prefix + "distributions", "Other distributions", stats,
+        Funnel(page, prefix, t, stats);
+        Drops(page, prefix, t, stats);
+        HistogramSection(page, prefix + "quality", t + "Quality scores", stats, IsQuality, "No quality-scoring stage in this run.");
+        HistogramSection(page, prefix + "dedup", t + "Dedup cluster sizes", stats, IsCluster, "No dedup stage reported cluster sizes in this run.");
+        Lengths(page, prefix, t, stats);
+        HistogramSection(page, prefix + "distributions", t + "Other distributions", stats,
             n => !IsQuality(n) && !IsCluster(n) && n != "text_bytes", "No other distributions recorded.");
     }
 
@@ -36,12 +38,12 @@ public static class PipelineSections
             .EndSection();
     }
 
-    static void Funnel(HtmlPage page, string prefix, RunStats s)
+    static void Funnel(HtmlPage page, string prefix, string t, RunStats s)
     {
         // Horizontal bars, first stage on top: stage names stay readable however many there are.
         var top = s.Stages.AsEnumerable().Reverse().ToList();
         var labels = top.Select(st => st.Name).ToList();
-        page.Section(prefix + "funnel", "Stage funnel")
+        page.Section(prefix + "funnel", t + "Stage funnel")
             .Figure(Chart.HorizontalBars("Documents out of each stage", labels, top.Select(st => (double)st.Out).ToList(), "documents"),
                 "Documents leaving each stage, in pipeline order from the top (sources first).")
             .Figure(Chart.HorizontalBars("MB out of each stage", labels, top.Select(st => st.OutBytes / 1e6).ToList(), "MB"),
@@ -52,11 +54,11 @@ public static class PipelineSections
             .EndSection();
     }
 
-    static void Drops(HtmlPage page, string prefix, RunStats s)
+    static void Drops(HtmlPage page, string prefix, string t, RunStats s)
     {
         var reasons = s.Stages.SelectMany(st => st.Dropped.Select(d => (Stage: st.Name, Reason: d.Key, Count: d.Value)))
             .OrderByDescending(d => d.Count).ThenBy(d => d.Reason, StringComparer.Ordinal).ToList();
-        page.Section(prefix + "drops", "Drop reasons");
+        page.Section(prefix + "drops", t + "Drop reasons");
         if (reasons.Count == 0) page.Paragraph("No document was dropped.");
         else
         {
@@ -71,9 +73,9 @@ public static class PipelineSections
         page.EndSection();
     }
 
-    static void Lengths(HtmlPage page, string prefix, RunStats s)
+    static void Lengths(HtmlPage page, string prefix, string t, RunStats s)
     {
-        page.Section(prefix + "lengths", "Document lengths");
+        page.Section(prefix + "lengths", t + "Document lengths");
         var first = s.Stages.FirstOrDefault(st => st.Histograms.ContainsKey("text_bytes"));
         var last = s.Stages.LastOrDefault(st => st.Histograms.ContainsKey("text_bytes"));
         if (first is null || last is null) page.Paragraph("No length distribution recorded.");

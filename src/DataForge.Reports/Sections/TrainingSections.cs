@@ -50,6 +50,7 @@ public static class TrainingSections
         var train = metrics.Where(m => double.IsFinite(m.Loss)).ToList();
         var evals = metrics.Where(m => double.IsFinite(m.ValLoss)).ToList();
 
+        string t = prefix.Length > 0 ? runName + ": " : "";
         page.Section(prefix + "training", $"Training run {runName}: summary");
         if (metrics.Count == 0) page.Paragraph("metrics.jsonl is empty: the run logged no step.");
         else
@@ -63,7 +64,7 @@ public static class TrainingSections
         }
         page.EndSection();
 
-        page.Section(prefix + "loss", "Loss curves");
+        page.Section(prefix + "loss", t + "Loss curves");
         if (train.Count == 0) page.Paragraph("No training loss logged.");
         else page.Figure(Chart.Lines("Loss", "step", "cross-entropy (nats/token)",
                 ("train loss", train.Select(m => (double)m.Step).ToList(), train.Select(m => m.Loss).ToList()),
@@ -71,7 +72,7 @@ public static class TrainingSections
             "Training loss per logged step and validation loss at each evaluation.");
         page.EndSection();
 
-        page.Section(prefix + "lr", "Learning rate");
+        page.Section(prefix + "lr", t + "Learning rate");
         var withLr = train.Where(m => double.IsFinite(m.Lr)).ToList();
         if (withLr.Count == 0) page.Paragraph("No learning rate logged.");
         else page.Figure(Chart.Lines("Learning rate schedule", "step", "learning rate",
@@ -79,7 +80,7 @@ public static class TrainingSections
             "Warmup, stable and decay phases of the schedule as realised.");
         page.EndSection();
 
-        page.Section(prefix + "throughput", "Training throughput");
+        page.Section(prefix + "throughput", t + "Training throughput");
         var withSpeed = train.Where(m => double.IsFinite(m.TokensPerSecond)).ToList();
         if (withSpeed.Count == 0) page.Paragraph("No throughput logged.");
         else page.Figure(Chart.Lines("Tokens per second", "step", "tokens/s",
@@ -91,7 +92,7 @@ public static class TrainingSections
         if (File.Exists(samples))
         {
             string text = File.ReadAllText(samples);
-            page.Section(prefix + "samples", "Generated samples").Preformatted(text.Length > 20_000 ? text[..20_000] + "\n..." : text).EndSection();
+            page.Section(prefix + "samples", t + "Generated samples").Preformatted(text.Length > 20_000 ? text[..20_000] + "\n..." : text).EndSection();
         }
     }
 
