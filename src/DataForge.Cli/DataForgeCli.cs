@@ -17,7 +17,8 @@ public static class ExitCodes
 public static class DataForgeCli
 {
     /// <summary>Every stage the command line knows, from every DataForge assembly it ships with.</summary>
-    public static StageRegistry Registry => StageRegistry.Core;
+    public static StageRegistry Registry { get; } = StageRegistry.Core.With(
+        typeof(DataForge.Quality.Stages.QualityScoreStage).Assembly, typeof(DataForge.Tokenization.TokensSink).Assembly);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
     {
@@ -26,7 +27,7 @@ public static class DataForgeCli
         foreach (var c in new[]
                  {
                      RunCommand.Build(io), ValidateCommand.Build(io), StagesCommand.Build(io), SchemaCommand.Build(io),
-                     InspectCommand.Build(io),
+                     InspectCommand.Build(io), ReportCommand.Build(io), QualityCommand.Build(io), TokenizerCommand.Build(io), MixCommand.Build(io), TrainCommand.Build(io), GenerateCommand.Build(io),
                  })
             root.Subcommands.Add(c);
         var parse = root.Parse(args);

@@ -8,23 +8,30 @@ public static class RunCommand
 {
     public static Command Build(CliIO io)
     {
-        var pipelineArg = new Argument<string>("pipeline") { Description = "Pipeline JSON file." };
+        var pipelineArg = new Argument<string>("pipeline") { Description = "Pipeline JSON file, or a workflow file (a list of dataforge commands, such as pipelines/quickstart.json)." };
         var output = new Option<string?>("--output", "-o") { Description = "Output directory (overrides the pipeline's output.path)." };
         var workers = new Option<int>("--workers", "-w") { Description = "Worker threads (default: number of cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in the same output directory." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the contents of a non-empty output directory." };
         var limit = new Option<long?>("--limit") { Description = "Read at most N documents (in input order), for trying a pipeline." };
-        var cmd = new Command("run", "Run a pipeline: read, process and write a sharded corpus with manifest.json and stats.json.")
+        var cmd = new Command("run", "Run a pipeline (read, process and write a sharded corpus with manifest.json and stats.json), or a workflow of dataforge commands.")
         {
             pipelineArg, output, workers, resume, overwrite, limit,
         };
         cmd.SetAction(parse =>
         {
+            string file = parse.GetValue(pipelineArg)!;
+            if (File.Exists(file) && ValidateCommand.Detect(file) == ConfigKind.Workflow)
+            {
+                if (parse.GetValue(output) is not null || parse.GetValue(resume) || parse.GetValue(limit) is not null)
+                    throw new CliUsageException($"{file} is a workflow: --output, --resume and --limit apply to pipelines; put them in the workflow's steps");
+                return Workflow.Load(file).Run(io);
+            }
             int w = parse.GetValue(workers);
             if (w < 1) throw new CliUsageException($"--workers must be >= 1, got {w}");
             long? lim = parse.GetValue(limit);
             if (lim is < 0) throw new CliUsageException($"--limit must be >= 0, got {lim}");
-            var pipeline = Pipeline.Load(parse.GetValue(pipelineArg)!, DataForgeCli.Registry, parse.GetValue(output));
+            var pipeline = Pipeline.Load(file, DataForgeCli.Registry, parse.GetValue(output));
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;

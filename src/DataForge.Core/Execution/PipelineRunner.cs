@@ -58,6 +58,29 @@ public sealed class RunStats
     public double Seconds { get; set; }
     public List<StageStats> Stages { get; } = [];
 
+    /// <summary>Reads a <c>stats.json</c> written by <see cref="Write"/>.</summary>
+    public static RunStats Read(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var r = doc.RootElement;
+        var stats = new RunStats
+        {
+            Pipeline = r.GetProperty("pipeline").GetString() ?? "",
+            DocumentsIn = r.GetProperty("documents_in").GetInt64(),
+            DocumentsOut = r.GetProperty("documents_out").GetInt64(),
+            Dropped = r.GetProperty("dropped").GetInt64(),
+            Rejected = r.GetProperty("rejected").GetInt64(),
+            Added = r.GetProperty("added").GetInt64(),
+            BytesIn = r.GetProperty("bytes_in").GetInt64(),
+            BytesOut = r.GetProperty("bytes_out").GetInt64(),
+            Partitions = r.GetProperty("partitions").GetInt32(),
+            Workers = r.GetProperty("workers").GetInt32(),
+            Seconds = r.GetProperty("seconds").GetDouble(),
+        };
+        foreach (var s in r.GetProperty("stages").EnumerateArray()) stats.Stages.Add(StageStats.Read(s));
+        return stats;
+    }
+
     /// <summary>Every document that entered is counted once as kept, dropped or rejected (expansions add documents).</summary>
     public bool Balanced => DocumentsIn + Added == DocumentsOut + Dropped + Rejected;
 
@@ -200,13 +223,15 @@ public sealed class PipelineRunner
         if (!stats.Balanced)
             throw new InvalidOperationException($"accounting does not balance: in {stats.DocumentsIn} + added {stats.Added} != out {stats.DocumentsOut} + dropped {stats.Dropped} + rejected {stats.Rejected}");
 
+        progress.Phase = "finishing output";
+        var finished = pipeline.Sink.Finish(outDir, shards).ToList();
         WriteJson(Path.Combine(outDir, "stats.json"), stats.Write);
-        WriteJson(Path.Combine(outDir, "manifest.json"), w => WriteManifest(w, pipeline, shards));
+        WriteJson(Path.Combine(outDir, "manifest.json"), w => WriteManifest(w, pipeline, finished));
         // _SUCCESS first: a kill while the work directory is being removed leaves a finished run.
         File.WriteAllText(Path.Combine(outDir, "_SUCCESS"), "");
         Directory.Delete(work, recursive: true);
         progress.Phase = "done";
-        return new RunResult(outDir, stats, shards);
+        return new RunResult(outDir, stats, finished);
     }
 
     static RunResult LoadFinished(string outDir, Pipeline pipeline)
@@ -215,18 +240,7 @@ public sealed class PipelineRunner
         var shards = doc.RootElement.GetProperty("shards").EnumerateArray()
             .Select(e => new ShardInfo(e.GetProperty("file").GetString()!, e.GetProperty("rows").GetInt64(), e.GetProperty("bytes").GetInt64(), e.GetProperty("xxhash64").GetString()!))
             .ToList();
-        using var sdoc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "stats.json")));
-        var r = sdoc.RootElement;
-        var stats = new RunStats
-        {
-            Pipeline = pipeline.Settings.Name,
-            DocumentsIn = r.GetProperty("documents_in").GetInt64(),
-            DocumentsOut = r.GetProperty("documents_out").GetInt64(),
-            Dropped = r.GetProperty("dropped").GetInt64(),
-            Rejected = r.GetProperty("rejected").GetInt64(),
-            Added = r.GetProperty("added").GetInt64(),
-        };
-        foreach (var s in r.GetProperty("stages").EnumerateArray()) stats.Stages.Add(StageStats.Read(s));
+        var stats = RunStats.Read(Path.Combine(outDir, "stats.json"));
         return new RunResult(outDir, stats, shards);
     }
 
@@ -460,6 +474,7 @@ public sealed class PipelineRunner
                             sctx.Stats.OutBytes = sctx.Stats.OutBytes - raw.TextBytes + batch.TextBytes;
                         }
                         localLimit -= batch.Length;
+                        if (sourceStats is not null) ObserveLengths(sourceStats, batch);
                         Interlocked.Add(ref progress.DocumentsRead, batch.Length);
                         long br = Volatile.Read(ref sctx.BytesRead);
                         Interlocked.Add(ref progress.BytesRead, br - lastBytes);
@@ -533,6 +548,18 @@ public sealed class PipelineRunner
         return -1;
     }
 
+    /// <summary>Edges of the per-stage output length histogram: 1 byte to 16 MiB in powers of two.</summary>
+    static readonly double[] LengthEdges = Histogram.PowerOfTwoEdges(1 << 24);
+
+    /// <summary>Length distribution (UTF-8 bytes) of the documents a stage lets through, for the report.</summary>
+    static void ObserveLengths(StageStats s, DocumentBatch batch)
+    {
+        if (batch.Length == 0) return;
+        if (!s.Histograms.TryGetValue("text_bytes", out var h)) s.Histograms["text_bytes"] = h = new Histogram(LengthEdges);
+        var offsets = batch.Text.ValueOffsets;
+        for (int i = 0; i < batch.Length; i++) h.Add(offsets[i + 1] - offsets[i]);
+    }
+
     static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch, RunProgress progress)
     {
         long t0 = Stopwatch.GetTimestamp();
@@ -563,6 +590,7 @@ public sealed class PipelineRunner
             throw new InvalidOperationException($"stage '{stage.Name}' returned {result.Length} of {batch.Length} documents but recorded {droppedNow} drops");
         s.Out += result.Length;
         s.OutBytes += result.TextBytes;
+        ObserveLengths(s, result);
         if (ctx.LiveIndex >= 0)
         {
             Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], batch.Length);

@@ -94,7 +94,10 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
                 {
                     var values = new string?[rows];
                     group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
-                    strings[f.Name] = values;
+                    // Core, text and id columns are mapped; other string columns stay columns (as the Arrow reader
+                    // keeps them), so stage outputs such as quality_bucket or code_lang survive a Parquet round trip.
+                    if (f.Name == assembler.TextColumn || f.Name == assembler.IdColumn || Columns.IsCore(f.Name)) strings[f.Name] = values;
+                    else typed.Add((f.Name, Utf8Array(values)));
                 }
                 else if (t == typeof(float)) typed.Add((f.Name, ReadTyped<float>(group, f, rows)));
                 else if (t == typeof(double)) typed.Add((f.Name, ReadTyped<double>(group, f, rows)));
@@ -138,6 +141,14 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
                 yield return slice;
             }
         }
+    }
+
+    static StringArray Utf8Array(string?[] values)
+    {
+        var b = new Utf8ColumnBuilder(values.Length);
+        foreach (var v in values)
+            if (v is null) b.AppendNull(); else b.Append(v);
+        return b.Build();
     }
 
     static IArrowArray ReadTyped<T>(ParquetRowGroupReader group, DataField f, int rows) where T : unmanaged

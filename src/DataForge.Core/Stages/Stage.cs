@@ -102,6 +102,13 @@ public abstract class SinkStage(StageInit init) : Stage(init)
     public abstract IPartitionSink Open(int partition, SinkContext context);
     /// <summary>Format name recorded in the manifest.</summary>
     public abstract string Format { get; }
+
+    /// <summary>
+    /// Called once after every partition completed, before manifest.json is written: a sink whose
+    /// output is one file for the whole run (token shards, mixtures) assembles it here from its
+    /// partitions' files and returns the shards to record. Default: the partitions' shards.
+    /// </summary>
+    public virtual IReadOnlyList<ShardInfo> Finish(string outputDirectory, IReadOnlyList<ShardInfo> partitionShards) => partitionShards;
 }
 
 public interface IPartitionSink : IDisposable

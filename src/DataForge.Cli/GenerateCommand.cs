@@ -1,0 +1,42 @@
+using System.CommandLine;
+using DataForge.Training;
+using TorchSharp;
+
+namespace DataForge.Cli;
+
+public static class GenerateCommand
+{
+    public static Command Build(CliIO io)
+    {
+        TokenizerCodec.Register();
+        var model = new Option<string>("--model", "-m") { Description = "A run's final/ or checkpoint directory.", Required = true };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "Text to continue.", DefaultValueFactory = _ => "" };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 100 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature (0 = greedy).", DefaultValueFactory = _ => 0.8 };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0 = all).", DefaultValueFactory = _ => 40 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: smallest set with this total probability (1 = all).", DefaultValueFactory = _ => 0.95 };
+        var seed = new Option<long>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 1 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory (default: the model directory)." };
+        var cmd = new Command("generate", "Continue a prompt with a trained model.") { model, prompt, maxTokens, temperature, topK, topP, seed, tokenizer };
+        cmd.SetAction(parse =>
+        {
+            int n = parse.GetValue(maxTokens);
+            if (n < 1) throw new CliUsageException($"--max-tokens must be >= 1, got {n}");
+            double t = parse.GetValue(temperature), p = parse.GetValue(topP);
+            if (t < 0) throw new CliUsageException($"--temperature must be >= 0, got {t}");
+            if (p is <= 0 or > 1) throw new CliUsageException($"--top-p must be in (0, 1], got {p}");
+            string dir = parse.GetValue(model)!;
+            if (!Directory.Exists(dir)) throw new CliUsageException($"--model {dir}: no such directory");
+            var codec = Codecs.Load(parse.GetValue(tokenizer) ?? dir);
+            var (m, eot) = Trainer.LoadModel(dir, torch.CPU);
+            using (m)
+            {
+                string text = parse.GetValue(prompt)!;
+                var ids = Generator.Generate(m, codec.Encode(text), n, t, parse.GetValue(topK), p, parse.GetValue(seed), eot);
+                io.Out.WriteLine(text + codec.Decode(ids));
+            }
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using DataForge.Reports;
+
+namespace DataForge.Cli;
+
+/// <summary><c>dataforge report DIR</c>: one self-contained HTML file for a pipeline output, mix output or training run.</summary>
+public static class ReportCommand
+{
+    public static Command Build(CliIO io)
+    {
+        var dir = new Argument<string>("DIR") { Description = "A pipeline output, mix output or training run directory (or a folder of them)." };
+        var output = new Option<string?>("--out") { Description = "Where to write the HTML file (default: DIR/report.html)." };
+        var cmd = new Command("report", "Write an HTML report (stage funnel, drop reasons, histograms, mixture, training curves).") { dir, output };
+        cmd.SetAction(parse =>
+        {
+            string d = parse.GetValue(dir)!;
+            if (!Directory.Exists(d)) throw new CliUsageException($"{d}: no such directory");
+            var runs = ReportBuilder.Discover(d);
+            string path = ReportBuilder.Write(d, parse.GetValue(output));
+            io.Out.WriteLine($"report: {path} ({string.Join(", ", runs.Select(r => $"{r.Kind.ToString().ToLowerInvariant()} {r.Name}"))})");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

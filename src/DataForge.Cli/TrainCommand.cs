@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Diagnostics;
+using DataForge.Training;
+
+namespace DataForge.Cli;
+
+public static class TrainCommand
+{
+    public static Command Build(CliIO io)
+    {
+        TokenizerCodec.Register();
+        var config = new Argument<string>("config") { Description = "TRAIN.json file." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run directory's latest checkpoint." };
+        var output = new Option<string?>("--output", "-o") { Description = "Run directory (overrides the config's output)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Delete what the run directory holds and start afresh." };
+        var cmd = new Command("train", "Pretrain a small language model from scratch on token shards (TRAIN.json): metrics.jsonl, checkpoints, final/ model.")
+        {
+            config, resume, output, overwrite,
+        };
+        cmd.SetAction(parse =>
+        {
+            var o = TrainOptions.Load(parse.GetValue(config)!);
+            if (parse.GetValue(output) is { } dir) o.Output = dir;
+            if (parse.GetValue(resume) && parse.GetValue(overwrite)) throw new CliUsageException("--resume and --overwrite cannot be combined");
+            if (!parse.GetValue(resume) && Directory.Exists(o.Output) && Directory.EnumerateFileSystemEntries(o.Output).Any())
+            {
+                if (!parse.GetValue(overwrite))
+                    throw new CliUsageException($"{Path.GetFullPath(o.Output)}: run directory is not empty (use --resume to continue it, --overwrite to start afresh, or --output elsewhere)");
+                Directory.Delete(o.Output, recursive: true);
+            }
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            var last = Stopwatch.StartNew();
+            bool wroteLive = false;
+            void Progress(TrainProgress p)
+            {
+                bool end = p.Step == p.Steps;
+                if (!end && last.Elapsed < (io.Interactive ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(10))) return;
+                last.Restart();
+                string line = $"step {p.Step}/{p.Steps} [{p.Phase}] loss {p.Loss:F4} lr {p.Lr:0.###e+0} {p.TokensPerSecond:N0} tok/s"
+                    + (p.ValLoss is { } v ? $" val {v:F4}" : "") + $" ETA {p.Eta:hh\\:mm\\:ss}";
+                if (io.Interactive) { io.Err.Write("\r" + line.PadRight(100)); wroteLive = true; }
+                else io.Err.WriteLine(line);
+            }
+            try
+            {
+                var r = Trainer.Run(o, new TrainRunOptions
+                {
+                    Resume = parse.GetValue(resume), Cancellation = cts.Token, Progress = Progress, LoadCodec = Codecs.Load,
+                });
+                if (wroteLive) io.Err.WriteLine();
+                io.Out.WriteLine($"{o.Name}: {r.Steps} steps, {r.Tokens:N0} tokens, loss {r.FinalLoss:F4}"
+                    + (r.ValLoss is { } vl ? $", val loss {vl:F4} (perplexity {Math.Exp(vl):F2})" : ""));
+                foreach (var s in r.Sources)
+                    io.Out.WriteLine($"  {s.Path}: {s.Epochs:F2} epochs" + (s.MaxEpochs is { } m ? $" (cap {m}{(s.CapReached ? ", reached" : "")})" : ""));
+                if (r.StoppedBecause is { } why) io.Out.WriteLine($"stopped early: {why}");
+                io.Out.WriteLine($"output: {r.RunDirectory} (metrics.jsonl, final/)");
+                return ExitCodes.Ok;
+            }
+            catch (TrainingInterruptedException ex)
+            {
+                if (wroteLive) io.Err.WriteLine();
+                io.Err.WriteLine(ex.Message);
+                return ExitCodes.Failure;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return cmd;
+    }
+}

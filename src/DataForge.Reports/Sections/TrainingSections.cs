@@ -1,0 +1,103 @@
+using System.Text.Json;
+using DataForge.Reports.Charts;
+using DataForge.Reports.Html;
+
+namespace DataForge.Reports.Sections;
+
+/// <summary>One line of a training run's <c>metrics.jsonl</c> (DESIGN.md, "Training run outputs").</summary>
+public sealed record MetricsLine(long Step, long Tokens, double Lr, double Loss, double GradNorm, double TokensPerSecond, string Phase, double ValLoss)
+{
+    /// <summary>Reads metrics.jsonl; a malformed line is an error naming the file and line.</summary>
+    public static List<MetricsLine> ReadAll(string path)
+    {
+        var lines = new List<MetricsLine>();
+        int n = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            n++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var e = doc.RootElement;
+                lines.Add(new MetricsLine(
+                    e.GetProperty("step").GetInt64(),
+                    Long(e, "tokens"), Num(e, "lr"), Num(e, "loss"), Num(e, "grad_norm"), Num(e, "tokens_per_s"),
+                    e.TryGetProperty("phase", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "",
+                    Num(e, "val_loss")));
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new InvalidDataException($"{path}:{n}: expected a JSON object with at least \"step\": {ex.Message}", ex);
+            }
+        }
+        return lines;
+    }
+
+    static double Num(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+
+    static long Long(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+}
+
+/// <summary>Loss, validation loss, learning rate and throughput curves of a training run.</summary>
+public static class TrainingSections
+{
+    public static void Add(HtmlPage page, string prefix, string runName, string runDir)
+    {
+        var metrics = MetricsLine.ReadAll(Path.Combine(runDir, "metrics.jsonl"));
+        var train = metrics.Where(m => double.IsFinite(m.Loss)).ToList();
+        var evals = metrics.Where(m => double.IsFinite(m.ValLoss)).ToList();
+
+        page.Section(prefix + "training", $"Training run {runName}: summary");
+        if (metrics.Count == 0) page.Paragraph("metrics.jsonl is empty: the run logged no step.");
+        else
+        {
+            var last = metrics[^1];
+            double finalVal = evals.Count > 0 ? evals[^1].ValLoss : double.NaN;
+            var speeds = train.Select(m => m.TokensPerSecond).Where(double.IsFinite).ToList();
+            page.Table(["steps", "tokens", "final train loss", "final val loss", "val perplexity", "median tokens/s", "phases"],
+                [[last.Step, last.Tokens, train.Count > 0 ? train[^1].Loss : double.NaN, finalVal, Math.Exp(finalVal),
+                  speeds.Count > 0 ? Median(speeds) : double.NaN, string.Join(" -> ", metrics.Select(m => m.Phase).Where(p => p.Length > 0).Distinct())]]);
+        }
+        page.EndSection();
+
+        page.Section(prefix + "loss", "Loss curves");
+        if (train.Count == 0) page.Paragraph("No training loss logged.");
+        else page.Figure(Chart.Lines("Loss", "step", "cross-entropy (nats/token)",
+                ("train loss", train.Select(m => (double)m.Step).ToList(), train.Select(m => m.Loss).ToList()),
+                ("validation loss", evals.Select(m => (double)m.Step).ToList(), evals.Select(m => m.ValLoss).ToList())),
+            "Training loss per logged step and validation loss at each evaluation.");
+        page.EndSection();
+
+        page.Section(prefix + "lr", "Learning rate");
+        var withLr = train.Where(m => double.IsFinite(m.Lr)).ToList();
+        if (withLr.Count == 0) page.Paragraph("No learning rate logged.");
+        else page.Figure(Chart.Lines("Learning rate schedule", "step", "learning rate",
+                ("lr", withLr.Select(m => (double)m.Step).ToList(), withLr.Select(m => m.Lr).ToList())),
+            "Warmup, stable and decay phases of the schedule as realised.");
+        page.EndSection();
+
+        page.Section(prefix + "throughput", "Training throughput");
+        var withSpeed = train.Where(m => double.IsFinite(m.TokensPerSecond)).ToList();
+        if (withSpeed.Count == 0) page.Paragraph("No throughput logged.");
+        else page.Figure(Chart.Lines("Tokens per second", "step", "tokens/s",
+                ("tokens/s", withSpeed.Select(m => (double)m.Step).ToList(), withSpeed.Select(m => m.TokensPerSecond).ToList())),
+            "Training throughput per logged step.");
+        page.EndSection();
+
+        string samples = Path.Combine(runDir, "samples.txt");
+        if (File.Exists(samples))
+        {
+            string text = File.ReadAllText(samples);
+            page.Section(prefix + "samples", "Generated samples").Preformatted(text.Length > 20_000 ? text[..20_000] + "\n..." : text).EndSection();
+        }
+    }
+
+    static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+}

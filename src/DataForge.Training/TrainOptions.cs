@@ -1,0 +1,268 @@
+using System.Text;
+using DataForge.Pipelines;
+using DataForge.Stages;
+
+namespace DataForge.Training;
+
+/// <summary>TRAIN.json: one from-scratch pretraining run (model, optimiser, schedule, batch, curriculum).</summary>
+public sealed class TrainOptions : IValidatableOptions
+{
+    [Option("Run name, used in logs and the exported config.")]
+    public string Name { get; set; } = "run";
+
+    [Option("Run directory (metrics.jsonl, checkpoints/, final/, samples.txt); relative to the working directory.", Required = true)]
+    public string Output { get; set; } = "";
+
+    [Option("Seed for initialisation, data order and dropout.")]
+    public long Seed { get; set; } = 1234;
+
+    [Option("Device: cpu, or cuda / cuda:N when a TorchSharp CUDA package and a GPU are present.")]
+    public string Device { get; set; } = "cpu";
+
+    [Option("Intra-op threads for libtorch (0 = number of cores).", Min = 0)]
+    public int Threads { get; set; }
+
+    [Option("Arithmetic: fp32, or bf16 mixed precision (bf16 matmuls and activations; fp32 master weights, optimiser state, norms, softmax and loss).",
+        AllowedValues = ["fp32", "bf16"])]
+    public string Precision { get; set; } = "fp32";
+
+    [Option("Optimizer steps in the whole run.", Required = true, Min = 1)]
+    public int Steps { get; set; }
+
+    [Option("Tokenizer directory for generation and export (default: the one named by the first phase's tokens.json).")]
+    public string? Tokenizer { get; set; }
+
+    [Option("Model architecture.")]
+    public ModelOptions Model { get; set; } = new();
+
+    [Option("AdamW optimiser.")]
+    public OptimizerOptions Optimizer { get; set; } = new();
+
+    [Option("Learning-rate schedule (SPEC.md, MiniCPM WSD).")]
+    public ScheduleOptions Schedule { get; set; } = new();
+
+    [Option("Batch size: micro-batch, accumulation, doubling steps.")]
+    public BatchOptions Batch { get; set; } = new();
+
+    [Option("Curriculum phases in order; each reads its own token data.", Required = true)]
+    public List<PhaseOptions> Phases { get; set; } = [];
+
+    [Option("Evaluation, logging and checkpoint cadence.")]
+    public EvalOptions Eval { get; set; } = new();
+
+    public void Validate(OptionsValidation v)
+    {
+        if (Phases.Count == 0) v.Error("phases", "expected at least one phase");
+        if (!Device.Equals("cpu", StringComparison.Ordinal) && !Device.StartsWith("cuda", StringComparison.Ordinal))
+            v.Error("device", $"expected cpu, cuda or cuda:N, found \"{Device}\"");
+        int prev = 0;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Phases.Count; i++)
+        {
+            var p = Phases[i];
+            if (!names.Add(p.Name)) v.Error("phases", $"phase names must be unique; \"{p.Name}\" repeats");
+            int end = p.UntilStep ?? Steps;
+            if (i < Phases.Count - 1 && p.UntilStep is null) v.Error("phases", $"phase \"{p.Name}\" needs until_step (only the last phase may omit it)");
+            if (end <= prev) v.Error("phases", $"phase \"{p.Name}\": until_step {end} must be greater than the previous phase's end {prev}");
+            if (i == Phases.Count - 1 && end != Steps) v.Error("phases", $"the last phase must end at steps ({Steps}), found until_step {end}");
+            prev = end;
+        }
+        if (Schedule.Type == "wsd")
+        {
+            int decayStart = Schedule.DecayStart ?? (int)Math.Round(Steps * 0.9);
+            if (decayStart < Schedule.WarmupSteps) v.Error("schedule", $"decay_start ({decayStart}) must be >= warmup_steps ({Schedule.WarmupSteps})");
+            if (decayStart > Steps) v.Error("schedule", $"decay_start ({decayStart}) must be <= steps ({Steps})");
+        }
+        if (Schedule.WarmupSteps > Steps) v.Error("schedule", $"warmup_steps ({Schedule.WarmupSteps}) must be <= steps ({Steps})");
+        if (Model.DModel % Model.NHeads != 0) v.Error("model", $"d_model ({Model.DModel}) must be a multiple of n_heads ({Model.NHeads})");
+        else if (Model.DModel / Model.NHeads % 2 != 0) v.Error("model", "the head size (d_model / n_heads) must be even for RoPE");
+        if (Optimizer.Betas.Length != 2 || Optimizer.Betas.Any(b => b is < 0 or >= 1)) v.Error("optimizer", "betas must be two numbers in [0, 1)");
+        if (Optimizer.MinLr > Optimizer.Lr) v.Error("optimizer", $"min_lr ({Optimizer.MinLr}) must be <= lr ({Optimizer.Lr})");
+        for (int i = 1; i < Batch.DoubleAtSteps.Count; i++)
+            if (Batch.DoubleAtSteps[i] <= Batch.DoubleAtSteps[i - 1]) v.Error("batch", "double_at_steps must be increasing");
+    }
+
+    /// <summary>Reads and validates a TRAIN.json file; relative data paths resolve against the working directory.</summary>
+    public static TrainOptions Load(string path) => Parse(File.ReadAllBytes(path), path);
+
+    public static TrainOptions Parse(ReadOnlySpan<byte> json, string file)
+    {
+        JsonNodeP root;
+        try { root = JsonTree.Parse(json, file); }
+        catch (JsonSyntaxException ex) { throw new ConfigException([new ConfigError(file, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]); }
+        var errors = new List<ConfigError>();
+        var o = OptionsBinder.Bind(typeof(TrainOptions), root, file, errors) as TrainOptions;
+        if (o is null || errors.Count > 0) throw new ConfigException(errors);
+        return o;
+    }
+
+    internal string ToJson()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(ms, new System.Text.Json.JsonWriterOptions { Indented = true }))
+            System.Text.Json.JsonSerializer.Serialize(w, this, new System.Text.Json.JsonSerializerOptions
+            {
+                PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+            });
+        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
+    }
+}
+
+public sealed class ModelOptions
+{
+    [Option("Vocabulary size (default: the data's tokens.json vocab_size).", Min = 2)]
+    public int? VocabSize { get; set; }
+
+    [Option("Context length in tokens.", Min = 2)]
+    public int ContextLength { get; set; } = 256;
+
+    [Option("Transformer blocks.", Min = 1)]
+    public int NLayers { get; set; } = 4;
+
+    [Option("Model width.", Min = 2)]
+    public int DModel { get; set; } = 256;
+
+    [Option("Attention heads (the head size d_model / n_heads must be even).", Min = 1)]
+    public int NHeads { get; set; } = 4;
+
+    [Option("MLP: gelu (2 matrices) or swiglu (3 matrices, Llama/Qwen2 style).", AllowedValues = ["gelu", "swiglu"])]
+    public string Mlp { get; set; } = "gelu";
+
+    [Option("MLP hidden size (default: 4 x d_model for gelu, 8/3 x d_model rounded up to 64 for swiglu).", Min = 1)]
+    public int? MlpHidden { get; set; }
+
+    [Option("Normalisation: rmsnorm or layernorm (pre-norm blocks and a final norm).", AllowedValues = ["rmsnorm", "layernorm"])]
+    public string Norm { get; set; } = "rmsnorm";
+
+    [Option("Normalisation epsilon.", ExclusiveMin = 0)]
+    public double NormEps { get; set; } = 1e-5;
+
+    [Option("RoPE base.", ExclusiveMin = 0)]
+    public double RopeTheta { get; set; } = 10000;
+
+    [Option("Bias on the q, k, v projections only (Qwen2 style).")]
+    public bool QkvBias { get; set; }
+
+    [Option("Normalise q and k per head after projection, before RoPE (same kind as norm).")]
+    public bool QkNorm { get; set; }
+
+    [Option("Dropout on the attention weights.", Min = 0, Max = 0.99)]
+    public double AttentionDropout { get; set; }
+
+    [Option("Dropout after the attention and MLP outputs.", Min = 0, Max = 0.99)]
+    public double HiddenDropout { get; set; }
+
+    [Option("Dropout on the token embeddings.", Min = 0, Max = 0.99)]
+    public double EmbeddingDropout { get; set; }
+
+    [Option("Output projection shares the token embedding matrix.")]
+    public bool TieEmbeddings { get; set; } = true;
+
+    [Option("Standard deviation of the normal initialisation (residual projections get std / sqrt(2 x n_layers), nanoGPT style).", ExclusiveMin = 0)]
+    public double InitStd { get; set; } = 0.02;
+
+    internal int Hidden => MlpHidden ?? (Mlp == "gelu" ? 4 * DModel : (8 * DModel / 3 + 63) / 64 * 64);
+}
+
+public sealed class OptimizerOptions
+{
+    [Option("Peak learning rate (eta).", ExclusiveMin = 0)]
+    public double Lr { get; set; } = 1e-3;
+
+    [Option("Floor for linear and cosine decay.", Min = 0)]
+    public double MinLr { get; set; } = 1e-4;
+
+    [Option("AdamW betas [beta1, beta2].")]
+    public double[] Betas { get; set; } = [0.9, 0.95];
+
+    [Option("AdamW epsilon.", ExclusiveMin = 0)]
+    public double Eps { get; set; } = 1e-8;
+
+    [Option("Decoupled weight decay, applied to weights with 2 or more dimensions only.", Min = 0)]
+    public double WeightDecay { get; set; } = 0.1;
+
+    [Option("Clip the global gradient L2 norm to this value (0 = no clipping).", Min = 0)]
+    public double GradClip { get; set; } = 1.0;
+}
+
+public sealed class ScheduleOptions
+{
+    [Option("wsd (warmup, stable, decay) or cosine (warmup, cosine to min_lr at the last step).", AllowedValues = ["wsd", "cosine"])]
+    public string Type { get; set; } = "wsd";
+
+    [Option("Warmup steps W: lr = eta * s / W for s < W.", Min = 0)]
+    public int WarmupSteps { get; set; } = 100;
+
+    [Option("wsd: step T where decay starts (default: 90% of steps, so the decay is about 10% of the tokens).", Min = 0)]
+    public int? DecayStart { get; set; }
+
+    [Option("wsd decay shape: exponential (eta * 0.5^((s - T) / half_life)), linear or cosine to min_lr.",
+        AllowedValues = ["exponential", "linear", "cosine"])]
+    public string Decay { get; set; } = "exponential";
+
+    [Option("Half-life in steps of the exponential decay (default: (steps - decay_start) / 5).", ExclusiveMin = 0)]
+    public double? HalfLife { get; set; }
+}
+
+public sealed class BatchOptions
+{
+    [Option("Sequences per forward pass.", Min = 1)]
+    public int MicroBatch { get; set; } = 16;
+
+    [Option("Micro-batches accumulated per optimizer step at the start.", Min = 1)]
+    public int GradAccum { get; set; } = 1;
+
+    [Option("Steps at which the batch size doubles (the accumulation doubles; same micro-batch).", Min = 1)]
+    public List<int> DoubleAtSteps { get; set; } = [];
+}
+
+public sealed class PhaseOptions
+{
+    [Option("Phase name (metrics.jsonl 'phase').", Required = true)]
+    public string Name { get; set; } = "";
+
+    [Option("The phase ends before this step (1-based steps: it covers steps up to until_step); the last phase may omit it.", Min = 1)]
+    public int? UntilStep { get; set; }
+
+    [Option("Token sources sampled in proportion to their weights.", Required = true)]
+    public List<SourceOptions> Sources { get; set; } = [];
+}
+
+public sealed class SourceOptions
+{
+    [Option("Token directory with train.bin, val.bin and tokens.json; the same path in several phases is the same source for repetition caps.", Required = true)]
+    public string Path { get; set; } = "";
+
+    [Option("Sampling weight within the phase.", ExclusiveMin = 0)]
+    public double Weight { get; set; } = 1;
+
+    [Option("Cap on repetitions of this source over the whole run, in epochs of its train tokens (null = no cap); a capped source stops being sampled.", ExclusiveMin = 0)]
+    public double? MaxEpochs { get; set; }
+}
+
+public sealed class EvalOptions
+{
+    [Option("Evaluate validation loss every N steps (0 = only at the end).", Min = 0)]
+    public int Every { get; set; } = 100;
+
+    [Option("Validation micro-batches per evaluation (windows taken in order from the start of val.bin).", Min = 1)]
+    public int Batches { get; set; } = 8;
+
+    [Option("Token directory whose val.bin is the validation set (default: the first source of the first phase).")]
+    public string? Data { get; set; }
+
+    [Option("Write a metrics line every N steps.", Min = 1)]
+    public int LogEvery { get; set; } = 10;
+
+    [Option("Write a checkpoint every N steps (0 = only on interruption).", Min = 0)]
+    public int CheckpointEvery { get; set; } = 500;
+
+    [Option("Checkpoints kept (older ones are deleted).", Min = 1)]
+    public int KeepCheckpoints { get; set; } = 2;
+
+    [Option("Prompts for samples.txt at the end of the run (needs a tokenizer).")]
+    public List<string> SamplePrompts { get; set; } = ["Once upon a time"];
+
+    [Option("Tokens generated per sample.", Min = 1)]
+    public int SampleTokens { get; set; } = 64;
+}

@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DataForge.Training;
+
+/// <summary>Live state for a progress display.</summary>
+public sealed record TrainProgress(int Step, int Steps, long Tokens, double Loss, double Lr, double TokensPerSecond, TimeSpan Eta, string Phase, double? ValLoss);
+
+/// <summary>How a run is started (not part of TRAIN.json).</summary>
+public sealed class TrainRunOptions
+{
+    public bool Resume { get; init; }
+    public CancellationToken Cancellation { get; init; }
+    public Action<TrainProgress>? Progress { get; init; }
+    /// <summary>Loads the tokenizer in a directory (for samples and export); null = no samples, no tokenizer files.</summary>
+    public Func<string, ITextCodec>? LoadCodec { get; init; }
+    /// <summary>Stop after this step as if interrupted (tests of resume).</summary>
+    public int? StopAfterStep { get; init; }
+}
+
+public sealed record SourceReport(string Path, long Windows, long Drawn, double Epochs, double? MaxEpochs, bool CapReached);
+
+public sealed record TrainResult(string RunDirectory, int Steps, long Tokens, double FinalLoss, double? ValLoss, IReadOnlyList<SourceReport> Sources, string? StoppedBecause);
+
+/// <summary>Training interrupted (Ctrl-C or StopAfterStep) after a checkpoint was written.</summary>
+public sealed class TrainingInterruptedException(string message, int step) : OperationCanceledException(message)
+{
+    public int Step { get; } = step;
+}
+
+/// <summary>
+/// The training loop: curriculum data, forward/backward with accumulation, clipping, AdamW with the schedule's lr,
+/// metrics.jsonl, evaluation, checkpoints (every N steps and on interruption), resume, export and samples.
+/// </summary>
+public static class Trainer
+{
+    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+
+    public static TrainResult Run(TrainOptions o, TrainRunOptions run)
+    {
+        string runDir = Path.GetFullPath(o.Output);
+        string metricsPath = Path.Combine(runDir, "metrics.jsonl");
+        string ckptRoot = Path.Combine(runDir, "checkpoints");
+        string? latest = run.Resume ? LatestCheckpoint(ckptRoot) : null;
+        if (run.Resume && latest is null && File.Exists(metricsPath))
+            throw new InvalidOperationException($"{runDir}: --resume, but there is no checkpoint to resume from");
+        if (!run.Resume && Directory.Exists(runDir) && Directory.EnumerateFileSystemEntries(runDir).Any())
+            throw new IOException($"{runDir}: run directory is not empty (use --resume to continue it, or another output)");
+        Directory.CreateDirectory(runDir);
+        File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
+
+        NativeMemory.KeepFreedMemory();
+        if (o.Threads > 0) torch.set_num_threads(o.Threads);
+        var device = torch.device(o.Device);
+        bool bf16 = o.Precision == "bf16";
+
+        using var data = new CurriculumData(o, o.Model.ContextLength);
+        var first = data.Sources.Values.First().Dir;
+        foreach (var s in data.Sources.Values)
+            if (s.Dir.VocabSize != first.VocabSize || s.Dir.EotId != first.EotId)
+                throw new InvalidDataException($"{s.Dir.Path}: vocab_size {s.Dir.VocabSize} / eot_id {s.Dir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
+        int vocab = o.Model.VocabSize ?? first.VocabSize;
+        if (vocab < first.VocabSize) throw new InvalidDataException($"model.vocab_size {vocab} is smaller than the data's {first.VocabSize}");
+        var valDir = o.Eval.Data is { } vd ? new TokenDir(vd) : first;
+        using var val = valDir.Open("val");
+        string? tokDir = o.Tokenizer ?? first.Tokenizer;
+        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
+
+        using var model = new GptModel(o.Model, vocab, device, o.Seed);
+        using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.Optimizer.WeightDecay);
+        var schedule = LrSchedule.From(o);
+
+        int step = 0;
+        long tokens = 0;
+        if (latest is not null)
+        {
+            model.Load(Safetensors.Read(Path.Combine(latest, "model.safetensors")), latest);
+            opt.Load(Safetensors.Read(Path.Combine(latest, "optimizer.safetensors")), latest);
+            using var st = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(latest, "state.json")));
+            var r = st.RootElement;
+            step = r.GetProperty("step").GetInt32();
+            tokens = r.GetProperty("tokens").GetInt64();
+            opt.Step = r.GetProperty("optimizer_step").GetInt64();
+            data.Picker.State = ulong.Parse(r.GetProperty("picker").GetString()!, CultureInfo.InvariantCulture);
+            foreach (var p in r.GetProperty("sources").EnumerateObject())
+            {
+                if (!data.Sources.TryGetValue(p.Name, out var src)) throw new InvalidDataException($"{latest}/state.json: source {p.Name} is not in this config");
+                src.Drawn = p.Value.GetInt64();
+            }
+            TruncateMetrics(metricsPath, step);
+        }
+
+        using var metrics = new StreamWriter(new FileStream(metricsPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        int ctx = o.Model.ContextLength, mb = o.Batch.MicroBatch;
+        var buf = new long[mb * (ctx + 1)];
+        var clock = Stopwatch.StartNew();
+        long tokensAtLog = tokens;
+        double secondsAtLog = 0, lastLoss = double.NaN;
+        double? lastVal = null;
+        string? stopped = null;
+        int startStep = step;
+        long startTokens = tokens;
+
+        while (step < o.Steps)
+        {
+            if (run.Cancellation.IsCancellationRequested || (run.StopAfterStep is { } stop && step >= stop))
+            {
+                SaveCheckpoint(o, model, opt, data, ckptRoot, step, tokens, vocab, valDir.EotId);
+                throw new TrainingInterruptedException($"interrupted at step {step}; checkpoint written, continue with --resume", step);
+            }
+            int s = step + 1;
+            int phase = data.PhaseAt(s, o.Steps);
+            int accum = LrSchedule.Accumulation(o.Batch, s);
+            double lr = schedule.At(s);
+            double lossSum = 0;
+            try
+            {
+                for (int a = 0; a < accum; a++)
+                {
+                    data.NextBatch(phase, mb, buf);
+                    using var scope = torch.NewDisposeScope();
+                    torch.manual_seed((long)(SplitMix64.Mix((ulong)o.Seed, (ulong)s, (ulong)a) >> 1));
+                    var windows = torch.tensor(buf, [mb, ctx + 1], int64).to(device);
+                    var loss = model.Loss(windows, bf16, training: true);
+                    (loss / accum).backward();
+                    lossSum += loss.item<float>();
+                }
+            }
+            catch (DataExhaustedException ex)
+            {
+                stopped = ex.Message;
+                opt.ZeroGrad();
+                break;
+            }
+            double gradNorm = opt.ClipGradNorm(o.Optimizer.GradClip);
+            opt.Update(lr);
+            opt.ZeroGrad();
+            step = s;
+            tokens += (long)accum * mb * ctx;
+            lastLoss = lossSum / accum;
+
+            bool evalNow = o.Eval.Every > 0 && step % o.Eval.Every == 0 || step == o.Steps;
+            double? valLoss = evalNow ? Evaluate(model, val, o, device, bf16) : null;
+            if (valLoss is not null) lastVal = valLoss;
+            if (step % o.Eval.LogEvery == 0 || valLoss is not null || step == o.Steps)
+            {
+                double now = clock.Elapsed.TotalSeconds;
+                double tps = (tokens - tokensAtLog) / Math.Max(1e-9, now - secondsAtLog);
+                tokensAtLog = tokens; secondsAtLog = now;
+                var line = new Dictionary<string, object?>
+                {
+                    ["step"] = step, ["tokens"] = tokens, ["lr"] = lr, ["loss"] = Math.Round(lastLoss, 6),
+                    ["grad_norm"] = Math.Round(gradNorm, 6), ["tokens_per_s"] = Math.Round(tps, 1), ["phase"] = data.PhaseName(phase),
+                };
+                if (valLoss is { } vl) { line["val_loss"] = Math.Round(vl, 6); line["val_ppl"] = Math.Round(Math.Exp(vl), 4); }
+                metrics.WriteLine(JsonSerializer.Serialize(line, Compact));
+            }
+            double rate = (tokens - startTokens) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+            double stepsPerSec = (step - startStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+            run.Progress?.Invoke(new TrainProgress(step, o.Steps, tokens, lastLoss, lr, rate,
+                TimeSpan.FromSeconds(stepsPerSec > 0 ? (o.Steps - step) / stepsPerSec : 0), data.PhaseName(phase), lastVal));
+            if (o.Eval.CheckpointEvery > 0 && step % o.Eval.CheckpointEvery == 0 && step < o.Steps)
+                SaveCheckpoint(o, model, opt, data, ckptRoot, step, tokens, vocab, valDir.EotId);
+        }
+        if (stopped is not null) lastVal = Evaluate(model, val, o, device, bf16);
+
+        string final = Path.Combine(runDir, "final");
+        Directory.CreateDirectory(final);
+        Export(model, final, vocab, valDir.EotId, o);
+        codec?.ExportTo(final);
+        if (codec is not null)
+        {
+            var sb = new StringBuilder();
+            foreach (var prompt in o.Eval.SamplePrompts)
+            {
+                var ids = Generator.Generate(model, codec.Encode(prompt), o.Eval.SampleTokens, 0.8, 40, 0.95, o.Seed, valDir.EotId, bf16);
+                sb.Append("### ").Append(prompt).Append('\n').Append(prompt).Append(codec.Decode(ids)).Append("\n\n");
+            }
+            File.WriteAllText(Path.Combine(runDir, "samples.txt"), sb.ToString());
+        }
+        var reports = data.Sources.Values.Select(src => new SourceReport(src.Dir.Path, src.Windows, src.Drawn, src.Epochs, src.MaxEpochs, src.Exhausted)).ToList();
+        File.WriteAllText(Path.Combine(runDir, "sources.json"), JsonSerializer.Serialize(new { sources = reports, stopped_because = stopped }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n");
+        return new TrainResult(runDir, step, tokens, lastLoss, lastVal, reports, stopped);
+    }
+
+    /// <summary>Mean validation loss over the first batches x micro_batch windows of val.bin (no dropout).</summary>
+    public static double Evaluate(GptModel model, TokenFile val, TrainOptions o, Device device, bool bf16)
+    {
+        int ctx = o.Model.ContextLength, mb = o.Batch.MicroBatch;
+        long windows = (val.Count - 1) / ctx;
+        if (windows < 1) throw new InvalidDataException($"{val.Path}: {val.Count} tokens, fewer than one window of {ctx + 1}");
+        var buf = new long[mb * (ctx + 1)];
+        double sum = 0;
+        long w = 0;
+        using var _ = torch.no_grad();
+        for (int b = 0; b < o.Eval.Batches; b++)
+        {
+            for (int r = 0; r < mb; r++, w++) val.Read(w % windows * ctx, buf.AsSpan(r * (ctx + 1), ctx + 1));
+            using var scope = torch.NewDisposeScope();
+            var t = torch.tensor(buf, [mb, ctx + 1], int64).to(device);
+            sum += model.Loss(t, bf16, training: false).item<float>();
+        }
+        return sum / o.Eval.Batches;
+    }
+
+    static string? LatestCheckpoint(string root)
+    {
+        if (!Directory.Exists(root)) return null;
+        return Directory.GetDirectories(root, "step-*")
+            .Where(d => File.Exists(Path.Combine(d, "state.json")))
+            .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault();
+    }
+
+    static void TruncateMetrics(string path, int step)
+    {
+        if (!File.Exists(path)) return;
+        var keep = File.ReadAllLines(path).Where(l =>
+        {
+            if (l.Length == 0) return false;
+            using var d = JsonDocument.Parse(l);
+            return d.RootElement.GetProperty("step").GetInt32() <= step;
+        }).ToList();
+        File.WriteAllLines(path, keep);
+    }
+
+    static void SaveCheckpoint(TrainOptions o, GptModel model, AdamW opt, CurriculumData data, string root, int step, long tokens, int vocab, int eot)
+    {
+        string dir = Path.Combine(root, $"step-{step:D8}");
+        string tmp = dir + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        Export(model, tmp, vocab, eot, o);
+        Safetensors.Write(Path.Combine(tmp, "optimizer.safetensors"), opt.ToSafeTensors());
+        var state = new Dictionary<string, object>
+        {
+            ["step"] = step, ["tokens"] = tokens, ["optimizer_step"] = opt.Step,
+            ["picker"] = data.Picker.State.ToString(CultureInfo.InvariantCulture),
+            ["sources"] = data.Sources.ToDictionary(kv => kv.Key, kv => kv.Value.Drawn),
+        };
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.Move(tmp, dir);
+        var all = Directory.GetDirectories(root, "step-*").Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal)).OrderBy(d => d, StringComparer.Ordinal).ToList();
+        for (int i = 0; i < all.Count - o.Eval.KeepCheckpoints; i++) Directory.Delete(all[i], true);
+    }
+
+    /// <summary>model.safetensors (fp32) and a Hugging Face style config.json (with the exact DataForge model options under "dataforge").</summary>
+    public static void Export(GptModel model, string dir, int vocab, int eot, TrainOptions o)
+    {
+        Safetensors.Write(Path.Combine(dir, "model.safetensors"), model.ToSafeTensors());
+        File.WriteAllText(Path.Combine(dir, "config.json"), HfConfig(model.Options, vocab, eot));
+    }
+
+    public static string HfConfig(ModelOptions m, int vocab, int eot)
+    {
+        bool llamaLike = m.Mlp == "swiglu" && m.Norm == "rmsnorm";
+        string arch = !llamaLike ? "DataForgeForCausalLM" : m.QkNorm ? "Qwen3ForCausalLM" : m.QkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+        string type = !llamaLike ? "dataforge" : m.QkNorm ? "qwen3" : m.QkvBias ? "qwen2" : "llama";
+        var cfg = new Dictionary<string, object?>
+        {
+            ["architectures"] = new[] { arch },
+            ["model_type"] = type,
+            ["vocab_size"] = vocab,
+            ["hidden_size"] = m.DModel,
+            ["intermediate_size"] = m.Hidden,
+            ["num_hidden_layers"] = m.NLayers,
+            ["num_attention_heads"] = m.NHeads,
+            ["num_key_value_heads"] = m.NHeads,
+            ["head_dim"] = m.DModel / m.NHeads,
+            ["max_position_embeddings"] = m.ContextLength,
+            ["hidden_act"] = m.Mlp == "swiglu" ? "silu" : "gelu",
+            ["rms_norm_eps"] = m.NormEps,
+            ["rope_theta"] = m.RopeTheta,
+            ["attention_bias"] = m.QkvBias,
+            ["attention_dropout"] = m.AttentionDropout,
+            ["tie_word_embeddings"] = m.TieEmbeddings,
+            ["bos_token_id"] = eot,
+            ["eos_token_id"] = eot,
+            ["torch_dtype"] = "float32",
+            ["dataforge"] = m,
+        };
+        return JsonSerializer.Serialize(cfg, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n";
+    }
+
+    /// <summary>Loads a model saved by <see cref="Export"/> (a final/ or checkpoint directory).</summary>
+    public static (GptModel Model, int Eot) LoadModel(string dir, Device device)
+    {
+        string cfgPath = Path.Combine(dir, "config.json");
+        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{cfgPath}: not found (expected a run's final/ or checkpoint directory)");
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
+        var r = doc.RootElement;
+        var m = r.GetProperty("dataforge").Deserialize<ModelOptions>(new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        var model = new GptModel(m, r.GetProperty("vocab_size").GetInt32(), device, 0);
+        model.Load(Safetensors.Read(Path.Combine(dir, "model.safetensors")), dir);
+        return (model, r.GetProperty("eos_token_id").GetInt32());
+    }
+}
