@@ -18,6 +18,17 @@ public static class DedupNormalizer
     // Normalised UTF-8 of each BMP code point at or above 0x80 (computed on first use; benign races).
     static readonly byte[]?[] Table = new byte[]?[0x10000];
     static readonly byte[] Space = [(byte)' '];
+    // ASCII: letters lowercased, digits to '0', everything else a word break (0).
+    static readonly byte[] AsciiMap = BuildAsciiMap();
+
+    static byte[] BuildAsciiMap()
+    {
+        var m = new byte[128];
+        for (int c = 'a'; c <= 'z'; c++) m[c] = (byte)c;
+        for (int c = 'A'; c <= 'Z'; c++) m[c] = (byte)(c + 32);
+        for (int c = '0'; c <= '9'; c++) m[c] = (byte)'0';
+        return m;
+    }
 
     /// <summary>Normalises <paramref name="utf8"/> into <paramref name="buffer"/> (grown as needed); returns the length.</summary>
     public static int Normalize(ReadOnlySpan<byte> utf8, ref byte[] buffer)
@@ -32,14 +43,22 @@ public static class DedupNormalizer
         while (i < utf8.Length)
         {
             byte b = utf8[i];
+            if ((uint)(b - 'a') <= 'z' - 'a')
+            {
+                // A run of lowercase ASCII letters (most of English text) is copied as it is.
+                int run = utf8[i..].IndexOfAnyExceptInRange((byte)'a', (byte)'z');
+                if (run < 0) run = utf8.Length - i;
+                if (pendingSpace) { if (n > 0) o[n++] = (byte)' '; pendingSpace = false; }
+                utf8.Slice(i, run).CopyTo(o[n..]);
+                n += run;
+                i += run;
+                continue;
+            }
             if (b < 0x80)
             {
                 i++;
-                byte c;
-                if ((uint)(b - 'a') <= 'z' - 'a') c = b;
-                else if ((uint)(b - 'A') <= 'Z' - 'A') c = (byte)(b + 32);
-                else if ((uint)(b - '0') <= 9) c = (byte)'0';
-                else { pendingSpace = true; continue; }
+                byte c = AsciiMap[b];
+                if (c == 0) { pendingSpace = true; continue; }
                 if (pendingSpace) { if (n > 0) o[n++] = (byte)' '; pendingSpace = false; }
                 o[n++] = c;
                 continue;

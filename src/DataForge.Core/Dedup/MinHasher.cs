@@ -12,7 +12,8 @@ namespace DataForge.Dedup;
 /// a_i (in [1, 2^61-2]) and b_i (in [0, 2^61-2]) come from a SplitMix64 stream started at the seed,
 /// drawn in the order a_0, b_0, a_1, b_1, .... A text with fewer words than the n-gram size has one
 /// shingle (all its words); a text without words has no signature. Thread-safe; computing a
-/// signature allocates nothing.
+/// signature allocates nothing (shingle hashes go to a per-thread buffer; each group of 8 permutations
+/// then runs over all of them with its minimum kept in a register).
 /// </summary>
 public sealed class MinHasher
 {
@@ -68,6 +69,8 @@ public sealed class MinHasher
         var sig = signature[..BufferLength];
         sig.Fill(ulong.MaxValue);
         if (normalized.IsEmpty) return 0;
+        // Shingle hashes first (into a per-thread buffer), then each group of permutations over all of them.
+        var hashes = _hashes ??= new ulong[1024];
         int n = NGrams;
         Span<int> starts = n <= 64 ? stackalloc int[n] : new int[n];
         int words = 0, shingles = 0, pos = 0;
@@ -79,58 +82,67 @@ public sealed class MinHasher
             words++;
             if (words >= n)
             {
-                int first = starts[words % n];
-                Add(XxHash64.HashToUInt64(normalized[first..end]), sig);
-                shingles++;
+                if (shingles == hashes.Length) _hashes = hashes = GrowHashes(hashes);
+                hashes[shingles++] = XxHash64.HashToUInt64(normalized[starts[words % n]..end]);
             }
             pos = end + 1;
         }
-        if (shingles == 0)
-        {
-            Add(XxHash64.HashToUInt64(normalized), sig);
-            shingles = 1;
-        }
+        if (shingles == 0) hashes[shingles++] = XxHash64.HashToUInt64(normalized);
+        Permute(hashes.AsSpan(0, shingles), sig);
         return shingles;
     }
 
-    void Add(ulong h, Span<ulong> sig)
+    [ThreadStatic] static ulong[]? _hashes;
+
+    static ulong[] GrowHashes(ulong[] h)
+    {
+        Array.Resize(ref h, h.Length * 2);
+        return h;
+    }
+
+    void Permute(ReadOnlySpan<ulong> hashes, Span<ulong> sig)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            var hv = Vector512.Create(h);
             var p = Vector512.Create(Prime);
-            ref ulong a = ref MemoryMarshal.GetArrayDataReference(_a);
-            ref ulong b = ref MemoryMarshal.GetArrayDataReference(_b);
-            ref ulong s = ref MemoryMarshal.GetReference(sig);
-            for (nuint i = 0; i < (nuint)_a.Length; i += 8)
+            for (int g = 0; g < _a.Length; g += 8)
             {
-                var x = hv * Vector512.LoadUnsafe(ref a, i) + Vector512.LoadUnsafe(ref b, i);
-                x = (x & p) + (x >> 61);
-                x = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, p), x - p, x);
-                Vector512.Min(x, Vector512.LoadUnsafe(ref s, i)).StoreUnsafe(ref s, i);
+                var a = Vector512.Create(_a.AsSpan(g, 8));
+                var b = Vector512.Create(_b.AsSpan(g, 8));
+                var acc = Vector512.Create(ulong.MaxValue);
+                foreach (ulong h in hashes)
+                {
+                    var x = Vector512.Create(h) * a + b;
+                    x = (x & p) + (x >> 61);
+                    acc = Vector512.Min(acc, Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, p), x - p, x));
+                }
+                acc.CopyTo(sig.Slice(g, 8));
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            var hv = Vector256.Create(h);
             var p = Vector256.Create(Prime);
-            ref ulong a = ref MemoryMarshal.GetArrayDataReference(_a);
-            ref ulong b = ref MemoryMarshal.GetArrayDataReference(_b);
-            ref ulong s = ref MemoryMarshal.GetReference(sig);
-            for (nuint i = 0; i < (nuint)_a.Length; i += 4)
+            for (int g = 0; g < _a.Length; g += 4)
             {
-                var x = hv * Vector256.LoadUnsafe(ref a, i) + Vector256.LoadUnsafe(ref b, i);
-                x = (x & p) + (x >> 61);
-                x = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, p), x - p, x);
-                Vector256.Min(x, Vector256.LoadUnsafe(ref s, i)).StoreUnsafe(ref s, i);
+                var a = Vector256.Create(_a.AsSpan(g, 4));
+                var b = Vector256.Create(_b.AsSpan(g, 4));
+                var acc = Vector256.Create(ulong.MaxValue);
+                foreach (ulong h in hashes)
+                {
+                    var x = Vector256.Create(h) * a + b;
+                    x = (x & p) + (x >> 61);
+                    acc = Vector256.Min(acc, Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, p), x - p, x));
+                }
+                acc.CopyTo(sig.Slice(g, 4));
             }
         }
         else
         {
             for (int i = 0; i < _a.Length; i++)
             {
-                ulong x = unchecked(h * _a[i] + _b[i]) % Prime;
-                if (x < sig[i]) sig[i] = x;
+                ulong min = ulong.MaxValue;
+                foreach (ulong h in hashes) min = Math.Min(min, unchecked(h * _a[i] + _b[i]) % Prime);
+                sig[i] = min;
             }
         }
     }
