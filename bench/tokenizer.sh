@@ -11,7 +11,7 @@ WHAT=${1:-all}
 source bench/common.sh
 TRAIN="$DATA/english-docs-train.txt"
 HELD="$DATA/english-docs-heldout.txt"
-timed() { /usr/bin/time -f "%e s wall, %U s user, %M KB peak" "$@"; }
+timed() { /usr/bin/time -o "$OUT/time.txt" -f "%e s wall, %U s user, %M KB peak" "$@"; cat "$OUT/time.txt"; }
 
 if [[ $WHAT == data || $WHAT == all || ! -f $TRAIN ]]; then
   [ -f "$TRAIN" ] || python3 bench/english_text.py "$TRAIN" "$HELD"
@@ -56,7 +56,6 @@ if [[ $WHAT == mix || $WHAT == all ]]; then
 import json, os, sys
 src, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
-docs = open(src, encoding="utf-8").read().split("\n\n\n")
 docs = [d for d in (x.strip() for x in open(src, encoding="utf-8").read().split("\n\n")) if len(d) > 200]
 with open(f"{out}/a.jsonl", "w") as a, open(f"{out}/b.jsonl", "w") as b:
     for i, d in enumerate(docs):
@@ -69,6 +68,7 @@ PY
   "phases": [ { "name": "stable", "tokens": 12000000, "weights": { "a": 0.6, "b": 0.4 } },
               { "name": "decay", "tokens": 1500000, "weights": { "a": 0.3, "b": 0.7 } } ] }
 JSON
-  timed $DF mix "$OUT/bench-mix.json" --threads 2 2>/dev/null
+  timed $DF mix "$OUT/bench-mix.json" --threads 2 2>"$OUT/mix.log"
+  cat "$OUT/mix.log"
   python3 -c "import json;r=json.load(open('$OUT/mix/mix_report.json'));[print(p['name'],p['realised_tokens'],[(e['source'],e['weight'],e['realised_weight']) for e in p['entries']]) for p in r['phases']]"
 fi

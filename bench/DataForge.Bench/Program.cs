@@ -5,11 +5,18 @@ return args.FirstOrDefault() switch
 {
     "gen-web" => WebCorpus.Generate(args[1..]),
     "gen-dups" => DupCorpus.Generate(args[1..]),
+    "synth-gen" => SynthBench.Generate(args[1..]),
+    "idiom-match" => SynthBench.IdiomMatch(args[1..]),
+    "gen-quality" => QualityCorpus.Generate(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dataforge-bench gen-web --out FILE.jsonl --mb N [--seed S] [--low-vocabulary]\n       dataforge-bench gen-dups --out FILE.jsonl --docs N [--seed S] [--dup-fraction F] [--max-edit E]");
+    Console.Error.WriteLine("usage: dataforge-bench gen-web --out FILE.jsonl --mb N [--seed S] [--low-vocabulary]\n" +
+        "       dataforge-bench gen-dups --out FILE.jsonl --docs N [--seed S] [--dup-fraction F] [--max-edit E]\n" +
+        "       dataforge-bench synth-gen [--count N]\n" +
+        "       dataforge-bench idiom-match --input ZH.jsonl[.gz] --lexicon FILE [--format lines|jieba] [--synthetic N]\n" +
+        "       dataforge-bench gen-quality --out DIR [--seed S]");
     return 2;
 }

@@ -153,9 +153,11 @@ public static class QualityCommand
         var output = new Option<string?>("--output", "-o") { Description = "JSONL output file (default: standard output)." };
         var column = new Option<string>("--column") { Description = "Name of the score field.", DefaultValueFactory = _ => "quality" };
         var label = new Option<string>("--label") { Description = "fastText models: the label whose probability is the score.", DefaultValueFactory = _ => "__label__hq" };
+        var scoresOnly = new Option<bool>("--scores-only") { Description = "Write one score per line instead of JSONL." };
+        var workers = new Option<int>("--workers", "-w") { Description = "Scoring threads (default: number of cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var c = new Command("score", "Score documents with a quality model (or a fastText .bin) and write JSONL with the score added; throughput goes to standard error.")
         {
-            model, input, output, column, label,
+            model, input, output, column, label, scoresOnly, workers,
         };
         c.SetAction(parse =>
         {
@@ -196,6 +198,10 @@ public static class QualityCommand
                 };
             }
             string col = parse.GetValue(column)!;
+            bool only = parse.GetValue(scoresOnly);
+            int w = parse.GetValue(workers);
+            if (w < 1) throw new CliUsageException($"--workers must be >= 1, got {w}");
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = w };
             string? outPath = parse.GetValue(output);
             using var outStream = outPath is null ? Console.OpenStandardOutput() : File.Create(outPath);
             using var writer = new StreamWriter(outStream, new UTF8Encoding(false), 1 << 16);
@@ -212,9 +218,9 @@ public static class QualityCommand
                     var scores = new float[lines.Length];
                     try
                     {
-                        Parallel.For(0, lines.Length, i =>
+                        Parallel.For(0, lines.Length, parallel, i =>
                         {
-                            if (json)
+                            if (json && !only)
                             {
                                 try
                                 {
@@ -226,6 +232,7 @@ public static class QualityCommand
                                     throw new Execution.InputException($"{file}:{docs + i + 1}", "expected a JSON object with a string \"text\" field", ex);
                                 }
                             }
+                            else if (json) texts[i] = JsonText(lines[i], file, docs + i + 1);
                             else texts[i] = Encoding.UTF8.GetBytes(lines[i]);
                             scores[i] = score(texts[i]);
                         });
@@ -236,10 +243,11 @@ public static class QualityCommand
                     }
                     for (int i = 0; i < lines.Length; i++)
                     {
+                        bytes += texts[i].Length;
+                        if (only) { writer.WriteLine(scores[i].ToString("R", CultureInfo.InvariantCulture)); continue; }
                         var node = nodes[i] ?? new JsonObject { ["text"] = lines[i] };
                         node[col] = scores[i];
                         writer.WriteLine(node.ToJsonString());
-                        bytes += texts[i].Length;
                     }
                     docs += lines.Length;
                 }
@@ -250,6 +258,20 @@ public static class QualityCommand
             return ExitCodes.Ok;
         });
         return c;
+    }
+
+    static byte[] JsonText(string line, string file, long lineNumber)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                return Encoding.UTF8.GetBytes(t.GetString()!);
+        }
+        catch (JsonException)
+        {
+        }
+        throw new Execution.InputException($"{file}:{lineNumber}", "expected a JSON object with a string \"text\" field");
     }
 
     static IEnumerable<List<string>> Chunks(IEnumerable<string> lines, int size)

@@ -34,14 +34,17 @@ public static class TokenizerCommand
             if (lines) texts = texts.SelectMany(x => x.Split('\n')).Where(l => l.Length > 0).ToList();
             long chars = texts.Sum(x => (long)x.Length), bytes = texts.Sum(x => (long)Encoding.UTF8.GetByteCount(x));
             long tokens = 0;
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             Parallel.ForEach(texts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parse.GetValue(threads)) },
                 () => 0L, (x, _, acc) => acc + t.Encode(x).Length, acc => Interlocked.Add(ref tokens, acc));
             double s = clock.Elapsed.TotalSeconds;
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             io.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
             {
                 tokenizer = t.Spec, vocab_size = t.VocabSize, texts = texts.Count, chars, bytes, tokens,
                 tokens_per_char = (double)tokens / chars, encode_seconds = s, mb_per_s = bytes / 1e6 / s,
+                cpu_seconds = cpu, mb_per_cpu_s = bytes / 1e6 / cpu,
             }));
             return ExitCodes.Ok;
         });

@@ -90,6 +90,9 @@ public sealed class TokensSink : SinkStage
     {
         string parts = Path.Combine(outputDirectory, PartsDir);
         var dirs = partitionShards.Select(s => Path.Combine(outputDirectory, s.File)).ToList();
+        // A resumed run whose previous attempt finished assembling (and removed the parts) but not the run.
+        if (dirs.Count > 0 && dirs.All(d => !Directory.Exists(d)) && File.Exists(Path.Combine(outputDirectory, TokenDirectoryWriter.MetadataFile)))
+            return ExistingShards(outputDirectory);
         using (var w = new TokenDirectoryWriter(outputDirectory, _tokenizer, _options.Format))
         {
             var buf = new int[1024];
@@ -107,6 +110,24 @@ public sealed class TokensSink : SinkStage
             if (Directory.Exists(parts)) Directory.Delete(parts, recursive: true);
             return OutputShards(outputDirectory, w);
         }
+    }
+
+    static List<ShardInfo> ExistingShards(string dir)
+    {
+        using var meta = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, TokenDirectoryWriter.MetadataFile)));
+        var list = new List<ShardInfo>();
+        foreach (var split in new[] { "train", "val" })
+        {
+            long docs = meta.RootElement.GetProperty(split + "_documents").GetInt64();
+            foreach (var f in new[] { split + ".bin", split + "_text_document.bin", split + "_text_document.idx" })
+            {
+                string p = Path.Combine(dir, f);
+                if (!File.Exists(p)) continue;
+                bool counts = f == split + ".bin" || (f.EndsWith(".bin", StringComparison.Ordinal) && !File.Exists(Path.Combine(dir, split + ".bin")));
+                list.Add(new ShardInfo(f, counts ? docs : 0, new FileInfo(p).Length, MegatronReader.HashFile(p)));
+            }
+        }
+        return list;
     }
 
     internal static List<ShardInfo> OutputShards(string dir, TokenDirectoryWriter w)

@@ -5,13 +5,7 @@ namespace DataForge.Tests;
 
 public class TrainCliTests
 {
-    static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = DataForgeCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    static (int Code, string Out, string Err) Cli(params string[] args) => CliTests.Cli(args);
 
     [Fact]
     public void Train_then_generate_from_the_final_model()

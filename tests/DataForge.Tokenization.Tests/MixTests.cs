@@ -81,7 +81,12 @@ public class MixTests
             long budget = (long)phase!["budget_tokens"]!, realised = (long)phase["realised_tokens"]!;
             Assert.InRange(realised, budget * 0.99, budget * 1.01);
             foreach (var e in phase["entries"]!.AsArray())
-                Assert.InRange((double)e!["realised_weight"]!, (double)e["weight"]! - 0.01, (double)e["weight"]! + 0.01);
+            {
+                // Within 1% (relative) of the target weight, and of the planned tokens.
+                double w = (double)e!["weight"]!;
+                Assert.InRange((double)e["realised_weight"]!, w * 0.99, w * 1.01);
+                Assert.InRange((long)e["realised_tokens"]!, (long)e["planned_tokens"]! * 0.99, (long)e["planned_tokens"]! * 1.01);
+            }
             string pd = Path.Combine(dir["out"], (string)phase["name"]!);
             var train = SpecReaders.ReadBin(Path.Combine(pd, "train.bin"), wide: true);
             var val = SpecReaders.ReadBin(Path.Combine(pd, "val.bin"), wide: true);
@@ -98,6 +103,35 @@ public class MixTests
             Assert.True((long)s!["realised_tokens"]! <= (long)s["cap_tokens"]!);
         Assert.True(File.Exists(Path.Combine(dir["out"], Mixer.ReportFile)));
         Assert.False(Directory.Exists(Path.Combine(dir["out"], "_mix_work")));
+    }
+
+    [Fact]
+    public void Bucket_values_come_from_meta_when_the_reader_kept_them_there()
+    {
+        using var dir = new TempDir();
+        var lines = Enumerable.Range(0, 300).Select(i => JsonSerializer.Serialize(new
+        {
+            id = $"j{i}", text = string.Join(' ', Enumerable.Repeat(i % 2 == 0 ? "even words here." : "odd words there.", 5 + i % 7)),
+            quality_bucket = i % 2 == 0 ? "high" : "low",
+        }));
+        string src = dir.Write("src.jsonl", string.Join("\n", lines) + "\n");
+        var cfg = MixConfig.Parse(Encoding.UTF8.GetBytes($$"""
+            { "tokenizer": "o200k_base", "output": {{Runs.J(dir["out"])}},
+              "sources": [ { "name": "j", "path": {{Runs.J(src)}}, "bucket_column": "quality_bucket", "max_epochs": 5 } ],
+              "phases": [ { "name": "p", "tokens": 3000, "weights": { "j/high": 1 } } ] }
+            """), "m.json");
+        var r = Mixer.Run(cfg, dir.Path, threads: 1);
+        var keys = r.Report["sources"]!.AsArray().Select(s => (string)s!["bucket"]!).ToList();
+        Assert.Equal(["high", "low"], keys);
+        var tok = TextTokenizer.Load("o200k_base");
+        var docs = SpecReaders.Documents(SpecReaders.ReadBin(Path.Combine(dir["out"], "p", "train.bin"), true), tok.EndOfTextId);
+        Assert.All(docs, d => Assert.StartsWith("even", tok.Decode(d)));
+        var bad = MixConfig.Parse(Encoding.UTF8.GetBytes($$"""
+            { "tokenizer": "o200k_base", "output": {{Runs.J(dir["out2"])}},
+              "sources": [ { "name": "j", "path": {{Runs.J(src)}}, "bucket_column": "nope" } ],
+              "phases": [ { "name": "p", "tokens": 3000, "weights": { "j": 1 } } ] }
+            """), "m.json");
+        Assert.Contains("no column 'nope'", Assert.Throws<InputException>(() => Mixer.Run(bad, dir.Path, threads: 1)).Message);
     }
 
     [Fact]
@@ -243,6 +277,10 @@ public class MixTests
         Assert.Equal((ulong)train, SpecReaders.ReadIdx(dir["t1/train_text_document.idx"]).N);
         Assert.Equal(800, r.Stats.DocumentsOut);
         Assert.False(Directory.Exists(dir["t1/_token_parts"]));
+        // Finishing again after the parts are gone (a resumed run that had assembled already) keeps the output.
+        var sinkStage = Pipeline.Parse(Encoding.UTF8.GetBytes(StagePipeline(dir, sink(dir["t1"]))), "p.json", Registry).Sink;
+        var again = sinkStage.Finish(dir["t1"], [new ShardInfo("_token_parts/00000", 400, 0, ""), new ShardInfo("_token_parts/00001", 400, 0, "")]);
+        Assert.Equal(r.Shards, again);
     }
 }
 

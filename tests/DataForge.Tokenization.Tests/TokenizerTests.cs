@@ -135,6 +135,36 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void Tiktoken_encodings_round_trip_random_unicode()
+    {
+        var t = TextTokenizer.Load("o200k_base");
+        var rng = new Random(7);
+        for (int iter = 0; iter < 200; iter++)
+        {
+            var sb = new StringBuilder();
+            for (int i = rng.Next(0, 40); i > 0; i--)
+            {
+                int cp = rng.Next(4) switch { 0 => rng.Next(0, 0x80), 1 => rng.Next(0x300, 0x370), 2 => rng.Next(0x4E00, 0xA000), _ => rng.Next(0x1F300, 0x1FB00) };
+                sb.Append(char.ConvertFromUtf32(cp));
+            }
+            Assert.Equal(sb.ToString(), t.Decode(t.Encode(sb.ToString())));
+        }
+    }
+
+    [Fact]
+    public void Training_on_chinese_learns_multi_character_tokens()
+    {
+        var rng = new Random(3);
+        string[] words = ["数据", "模型", "训练", "清洗", "我们", "使用", "语言", "中文"];
+        var texts = Enumerable.Range(0, 400).Select(_ => string.Concat(Enumerable.Range(0, rng.Next(3, 12)).Select(_ => words[rng.Next(words.Length)])) + "。");
+        var trainer = new BpeTrainer(new BpeTrainerOptions { VocabSize = 400 });
+        trainer.AddAll(texts);
+        var t = TextTokenizer.FromByteBpe(trainer.Train(), "zh");
+        Assert.Single(t.Encode("数据"));
+        Assert.True(t.Encode("我们使用中文语言模型").Length <= 5);
+    }
+
+    [Fact]
     public void Chinese_runs_are_separate_pre_tokens()
     {
         var re = ByteLevel.Compile(ByteLevel.DefaultPattern);

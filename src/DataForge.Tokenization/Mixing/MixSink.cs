@@ -56,14 +56,14 @@ public sealed class MixSink : SinkStage
 
         public void Write(DocumentBatch batch)
         {
-            var columns = new Dictionary<string, Apache.Arrow.IArrowArray?>(StringComparer.Ordinal);
+            var columns = new Dictionary<string, string[]?>(StringComparer.Ordinal);
             _spill.AddBatch(batch, (b, i) =>
             {
                 string source = b.Source.GetString(i);
                 if (!sink._sources.TryGetValue(source, out var so) || so.BucketColumn is not { } bc) return new MixKey(source, null);
-                if (!columns.TryGetValue(bc, out var col)) columns[bc] = col = b.Column(bc);
-                if (col is null) throw new InputException($"mix: source '{source}': the documents have no column '{bc}' (bucket_column)");
-                return new MixKey(source, MixSpillWriter.BucketValue(col, i));
+                if (!columns.TryGetValue(bc, out var values)) columns[bc] = values = MixSpillWriter.BucketValues(b, bc);
+                if (values is null) throw new InputException($"mix: source '{source}': the documents have no column '{bc}' and no '{bc}' field in meta (bucket_column)");
+                return new MixKey(source, values[i]);
             }, threads: 1);
             _rows += batch.Length;
         }
@@ -80,11 +80,13 @@ public sealed class MixSink : SinkStage
     public override IReadOnlyList<ShardInfo> Finish(string outputDirectory, IReadOnlyList<ShardInfo> partitionShards)
     {
         var dirs = partitionShards.Select(s => Path.Combine(outputDirectory, s.File)).ToList();
-        var result = Mixer.MixFromSpills(_options, Name, _tokenizer, dirs, outputDirectory, _seed);
         string parts = Path.Combine(outputDirectory, PartsDir);
+        // A resumed run whose previous attempt finished mixing (and removed the parts) but not the run: keep its output.
+        bool done = dirs.Count > 0 && dirs.All(d => !Directory.Exists(d)) && File.Exists(Path.Combine(outputDirectory, Mixer.ReportFile));
+        if (!done) Mixer.MixFromSpills(_options, Name, _tokenizer, dirs, outputDirectory, _seed);
         if (Directory.Exists(parts)) Directory.Delete(parts, recursive: true);
         var shards = new List<ShardInfo>();
-        foreach (var phase in result.Plan.Phases)
+        foreach (var phase in _options.Phases.Select(p => p.Name))
             foreach (var f in Directory.EnumerateFiles(Path.Combine(outputDirectory, phase)).Order(StringComparer.Ordinal))
                 shards.Add(new ShardInfo($"{phase}/{Path.GetFileName(f)}", 0, new FileInfo(f).Length, MegatronReader.HashFile(f)));
         return shards;

@@ -67,7 +67,58 @@ public sealed class MixSpillWriter : IDisposable
         foreach (var e in _keys.Values) e.Writer.Dispose();
     }
 
-    /// <summary>The bucket value of a row as text ("none" when null or the column is absent-but-allowed).</summary>
+    /// <summary>
+    /// The bucket values of a batch: from the column <paramref name="name"/>, or, when there is no such
+    /// column, from the field of that name in the <c>meta</c> JSON (readers keep string columns of
+    /// Parquet/JSONL input there). Null or missing values are "none". Returns null when neither exists
+    /// in any row of the batch.
+    /// </summary>
+    public static string[]? BucketValues(DocumentBatch batch, string name)
+    {
+        var values = new string[batch.Length];
+        if (batch.Column(name) is { } col)
+        {
+            for (int i = 0; i < batch.Length; i++) values[i] = BucketValue(col, i);
+            return values;
+        }
+        bool any = false;
+        for (int i = 0; i < batch.Length; i++)
+        {
+            string? v = batch.Meta.IsNull(i) ? null : MetaField(batch.Meta.GetBytes(i), name);
+            any |= v is not null;
+            values[i] = v ?? "none";
+        }
+        return any || batch.Length == 0 ? values : null;
+    }
+
+    /// <summary>A top-level field of a JSON object as text (strings unquoted, numbers and booleans as written); null when absent or null.</summary>
+    public static string? MetaField(ReadOnlySpan<byte> json, string name)
+    {
+        try
+        {
+            var r = new Utf8JsonReader(json);
+            if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return null;
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                bool match = r.ValueTextEquals(name);
+                r.Read();
+                if (match)
+                    return r.TokenType switch
+                    {
+                        JsonTokenType.String => r.GetString(),
+                        JsonTokenType.Number => Encoding.UTF8.GetString(r.ValueSpan),
+                        JsonTokenType.True => "true",
+                        JsonTokenType.False => "false",
+                        _ => null,
+                    };
+                r.Skip();
+            }
+        }
+        catch (JsonException) { }
+        return null;
+    }
+
+    /// <summary>The bucket value of a row as text ("none" when null).</summary>
     public static string BucketValue(IArrowArray column, int row)
     {
         if (column.IsNull(row)) return "none";

@@ -56,10 +56,11 @@ public static class Mixer
                 foreach (var batch in ShardFiles.Read(f))
                     using (batch)
                     {
-                        Apache.Arrow.IArrowArray? bucket = null;
+                        string[]? bucket = null;
                         if (src.BucketColumn is { } bc)
-                            bucket = batch.Column(bc) ?? throw new InputException(f, $"source '{src.Name}': no column '{bc}' (bucket_column)");
-                        spill.AddBatch(batch, (b, i) => new MixKey(src.Name, bucket is null ? null : MixSpillWriter.BucketValue(bucket, i)), threads);
+                            bucket = MixSpillWriter.BucketValues(batch, bc)
+                                ?? throw new InputException(f, $"source '{src.Name}': no column '{bc}' and no '{bc}' field in meta (bucket_column)");
+                        spill.AddBatch(batch, (b, i) => new MixKey(src.Name, bucket?[i]), threads);
                     }
             spill.Complete();
             spillDirs.Add(dir);

@@ -218,6 +218,36 @@ for i in range(30):
     dom = rng.choice(CODE_DOMAINS) if rng.random() < 0.6 else rng.choice(OTHER_DOMAINS)
     add("\n\n".join(parts), 1, "code_page", f"https://{dom}/{ls[0]}/{i}")
 
+# Harder cases, added after the first measurement (the scorer was not tuned on them).
+HARD2_NEG = [
+  "Changelog\n\nv2.3.0 -> v2.4.0: faster start-up, new dark theme, fixed a crash when the window was resized.\nv2.2.1 -> v2.3.0: added export to PDF; the settings page was redesigned.\nv2.2.0 -> v2.2.1: security fixes only.",
+  "lol that match last night :) we were so close!!\nsame here ;) next time for sure\n{hug} thanks for the tickets btw\nno problem, see you saturday at the usual place",
+  "city,population,area_km2\nLisbon,545000,100\nPorto,232000,41\nBraga,193000,183\nCoimbra,140000,319",
+  "In the spreadsheet, type =SUM(B2:B13) in the last row to add up the monthly totals, and =AVERAGE(B2:B13) next to it for the mean. Format both cells as currency.",
+  "Packing list for the weekend:\n- rain jacket\n- two pairs of socks\n- map of the valley (the old one is fine)\n- snacks for the train\n- charger!",
+  "Q: Is the museum open on Mondays?\nA: No, it is closed on Mondays and public holidays.\nQ: Can I bring a bag?\nA: Small bags are fine; large ones go to the cloakroom.",
+  "Score after round three: Team A 42 - Team B 39. Round four starts at 8:30 pm (doors at 8:00). Entry = 5 EUR; children under 12 free.",
+  "Dear neighbours,\n\nthe water will be switched off on Tuesday between 9:00 and 13:00 for repairs to the main pipe. Please keep a few bottles ready.\n\nThank you for your patience,\nthe building committee",
+  "Temperature readings (°C): Mon 12/18, Tue 11/17, Wed 9/15, Thu 10/16, Fri 13/21. The week ended warmer than it began, with clear skies on Friday afternoon.",
+  "Chapter 3 -> Chapter 4: the heroine leaves the city, crosses the mountains in winter, and arrives at the monastery just before the pass is closed by snow.",
+]
+HARD2_POS = [
+  ("css", "Centering a box is one of the first layout questions people ask.\n\n.box {\n  display: flex;\n  justify-content: center;\n  align-items: center;\n}\n\nThe same three properties work on any container."),
+  ("html", "A minimal page needs only a few elements:\n\n<!DOCTYPE html>\n<html>\n  <head><title>Hello</title></head>\n  <body><p>Hello, world.</p></body>\n</html>\n\nSave it as index.html and open it in a browser."),
+  ("php", "Reading a query parameter safely in PHP:\n\n<?php\n$name = htmlspecialchars($_GET['name'] ?? 'guest');\necho \"Hello, $name\";\n\nNever print user input without escaping it first."),
+  ("ruby", "Ruby blocks make iteration short:\n\n```ruby\n[1, 2, 3].each do |n|\n  puts n * 2\nend\n```\n\nThe block runs once for every element."),
+  ("kotlin", "Data classes in Kotlin generate equals and toString for you:\n\n    data class Point(val x: Int, val y: Int)\n    val p = Point(1, 2)\n    println(p)\n\nThat prints Point(x=1, y=2)."),
+  ("python", "Two lines are enough to read a JSON file:\n\nwith open('config.json') as f:\n    config = json.load(f)\n\nRemember to import json at the top of the module."),
+  ("shell", "To see which process is listening on port 8080, run:\n\nsudo lsof -i :8080\nkill -9 <PID>\n\nReplace <PID> with the number from the second column."),
+  ("javascript", "My fix for the date bug was tiny. I changed\n\nconst d = new Date(s);\n\nto\n\nconst d = new Date(s + 'T00:00:00');\n\nand the off-by-one day disappeared for users west of Greenwich."),
+  ("sql", "The slow page was caused by a missing index. Adding it fixed the problem:\n\nCREATE INDEX idx_orders_customer\n    ON orders (customer_id);\n\nThe page now loads in under 200 ms."),
+  ("yaml", "Our CI configuration is short:\n\n```yaml\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n```\n\nEvery push runs the tests."),
+]
+for i, t in enumerate(HARD2_NEG):
+    add(t, 0, "hard_negative_2", f"https://{rng.choice(OTHER_DOMAINS)}/page/{i}")
+for i, (lang, t) in enumerate(HARD2_POS):
+    add(t, 1, "hard_positive_2", f"https://{rng.choice(OTHER_DOMAINS)}/howto/{lang}-{i}")
+
 rng.shuffle(docs)
 for d in docs:
     print(json.dumps(d, ensure_ascii=False))

@@ -59,3 +59,18 @@ public class KeepFirstDedupTests
         Assert.Equal(2, st.Counters["url_dedup.no_key"]);
     }
 }
+
+public class DedupOptionTests
+{
+    [Theory]
+    [InlineData("""{"type": "minhash_dedup", "num_buckets": 100, "hashes_per_bucket": 64}""", "num_buckets")]
+    [InlineData("""{"type": "minhash_dedup", "mode": "delete"}""", "mode")]
+    [InlineData("""{"type": "minhash_dedup", "n_grams": 0}""", "n_grams")]
+    [InlineData("""{"type": "line_dedup", "max_occurrences": 0}""", "max_occurrences")]
+    [InlineData("""{"type": "sentence_dedup", "n_sentences": 0}""", "n_sentences")]
+    public void Invalid_options_are_reported_with_their_name(string stage, string option)
+    {
+        var ex = Assert.ThrowsAny<Exception>(() => Parse(PipelineJson("in.jsonl", "out", stage)));
+        Assert.Contains(option, ex.Message);
+    }
+}

@@ -191,8 +191,9 @@ public class MinHashTests(ITestOutputHelper output)
         using var dir = new TempDir();
         string input = WriteJsonl(dir, "c.jsonl", Benchmark(8, 120));
         const string settings = "\"partition_bytes\": 32768, \"batch_rows\": 20";
-        const string stage = """{"type": "minhash_dedup"}, {"type": "exact_dedup"}""";
-        Run(PipelineJson(input, dir["ref"], stage, settings), workers: 2);
+        const string stage = """{"type": "minhash_dedup"}, {"type": "exact_dedup"}, {"type": "sentence_dedup", "min_doc_words": 20}, {"type": "line_dedup"}, {"type": "url_dedup"}""";
+        var reference = Run(PipelineJson(input, dir["ref"], stage, settings), workers: 2);
+        Assert.True(reference.Stats.Stages.Single(s => s.Type == "minhash_dedup").DroppedTotal > 20);
         foreach (var (name, before) in new[] { ("after", false), ("before", true) })
         {
             string explode = $"{{\"type\": \"test_explode\", \"after_batches\": 6, \"marker\": {J(dir[name + ".marker"])}}}";

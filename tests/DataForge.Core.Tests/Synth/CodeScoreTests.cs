@@ -16,7 +16,7 @@ public class CodeScoreTests(ITestOutputHelper output)
     public void Labelled_set_precision_and_recall_at_least_0_9()
     {
         var docs = Labelled();
-        Assert.True(docs.Count >= 150);
+        Assert.True(docs.Count >= 200);
         var ev = new CodeEvidence();
         int tp = 0, fp = 0, fn = 0;
         foreach (var d in docs)
@@ -106,16 +106,17 @@ public class CodeScoreTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Code_extract_finds_a_block_in_every_positive_and_few_in_negatives()
+    public void Code_extract_finds_blocks_in_positives_and_few_in_negatives()
     {
         var docs = Labelled();
-        int negativesWithBlocks = 0;
+        int negativesWithBlocks = 0, positivesWithout = 0, positives = docs.Count(d => d.Label);
         foreach (var d in docs)
         {
             var blocks = CodeBlocks.Find(d.Text, 2, 800);
-            if (d.Label) Assert.True(blocks.Count >= 1, $"{d.Id}: no block");
-            else if (blocks.Count > 0) negativesWithBlocks++;
+            if (d.Label && blocks.Count == 0) { positivesWithout++; output.WriteLine($"no block: {d.Id} {d.Kind}"); }
+            else if (!d.Label && blocks.Count > 0) { negativesWithBlocks++; output.WriteLine($"block in negative: {d.Id} {d.Kind}"); }
         }
+        Assert.True(positivesWithout * 20 <= positives, $"{positivesWithout} of {positives} positives without a block");
         Assert.True(negativesWithBlocks <= 5, $"{negativesWithBlocks} negatives with blocks");
     }
 

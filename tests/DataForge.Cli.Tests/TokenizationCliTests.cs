@@ -1,0 +1,87 @@
+using System.Text;
+using System.Text.Json;
+using DataForge.Cli;
+
+namespace DataForge.Tests;
+
+public class TokenizationCliTests
+{
+    static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = DataForgeCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    static string Corpus(TempDir dir, string name, int n, int seed)
+    {
+        var rng = new Random(seed);
+        string[] words = ["the", "river", "model", "learns", "from", "clean", "text", "数据", "模型", "and", "tokens"];
+        var sb = new StringBuilder();
+        for (int i = 0; i < n; i++)
+        {
+            var t = string.Join(' ', Enumerable.Range(0, rng.Next(5, 40)).Select(_ => words[rng.Next(words.Length)])) + ".";
+            sb.Append(JsonSerializer.Serialize(new { id = $"{name}{i}", text = t })).Append('\n');
+        }
+        return dir.Write(name + ".jsonl", sb.ToString());
+    }
+
+    [Fact]
+    public void Tokenizer_train_writes_a_loadable_tokenizer()
+    {
+        using var dir = new TempDir();
+        string input = Corpus(dir, "c", 300, 1);
+        var (code, output, err) = Cli("tokenizer", "train", "--input", input, "--vocab-size", "400", "--out", dir["tok"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("<|endoftext|>", output);
+        Assert.True(File.Exists(dir["tok/vocab.json"]) && File.Exists(dir["tok/merges.txt"]));
+        var (c2, o2, _) = Cli("tokenizer", "encode", "-t", dir["tok"], "the river model");
+        Assert.Equal(0, c2);
+        Assert.Contains("[the][ river][ model]", o2);
+        Assert.Equal(2, Cli("tokenizer", "train", "--input", input, "--vocab-size", "100", "--out", dir["x"]).Code);
+    }
+
+    [Fact]
+    public void Mix_command_writes_phases_or_fails_on_a_shortfall()
+    {
+        using var dir = new TempDir();
+        Corpus(dir, "a", 200, 2);
+        Corpus(dir, "b", 100, 3);
+        string Mix(string onShortfall, double epochs) => dir.Write("mix.json", $$"""
+            { "$schema": "../schemas/mix.schema.json", "tokenizer": "cl100k_base", "output": {{JsonSerializer.Serialize(dir["out"])}},
+              "on_shortfall": "{{onShortfall}}",
+              "sources": [ { "name": "a", "path": {{JsonSerializer.Serialize(dir["a.jsonl"])}}, "max_epochs": 3 },
+                           { "name": "b", "path": {{JsonSerializer.Serialize(dir["b.jsonl"])}}, "max_epochs": {{epochs}} } ],
+              "phases": [ { "name": "stable", "tokens": 6000, "weights": { "a": 0.5, "b": 0.5 } } ] }
+            """);
+        var (code, output, err) = Cli("mix", Mix("fail", 3));
+        Assert.True(code == 0, err);
+        Assert.Contains("stable/", output);
+        Assert.True(File.Exists(Path.Combine(dir["out"], "stable", "train.bin")));
+        Assert.True(File.Exists(Path.Combine(dir["out"], "mix_report.json")));
+        Assert.Equal(0, Cli("validate", dir["mix.json"]).Code);
+
+        var (c2, _, e2) = Cli("mix", Mix("fail", 0.5));
+        Assert.Equal(1, c2);
+        Assert.Contains("source 'b' falls short by", e2);
+        var (c3, o3, _) = Cli("mix", Mix("redistribute", 0.5));
+        Assert.Equal(0, c3);
+        Assert.Contains("note: b capped", o3);
+    }
+
+    [Fact]
+    public void Shipped_mix_example_validates_and_its_schema_is_generated()
+    {
+        Assert.Contains("mix.schema.json", SchemaCommand.Generate().Keys);
+        string cwd = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(CliTests.RepoRoot);
+        try
+        {
+            var (code, output, err) = Cli("validate", "pipelines/mix.json");
+            Assert.True(code == 0, err);
+            Assert.Contains("mix 'track2-mix'", output);
+        }
+        finally { Directory.SetCurrentDirectory(cwd); }
+    }
+}
