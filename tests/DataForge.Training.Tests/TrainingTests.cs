@@ -137,6 +137,26 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Cancellation_writes_a_checkpoint_that_resume_continues()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);
+        var o = Fixtures.Tiny(dir["run"], data, steps: 8);
+        using var cts = new CancellationTokenSource();
+        var ex = Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(o, new TrainRunOptions
+        {
+            Cancellation = cts.Token,
+            Progress = p => { if (p.Step == 3) cts.Cancel(); },
+        }));
+        Assert.Equal(3, ex.Step);
+        var state = File.ReadAllText(Path.Combine(dir["run"], "checkpoints", "step-00000003", "state.json"));
+        Assert.Contains("\"step\": 3", state);
+        var r = Trainer.Run(o, new TrainRunOptions { Resume = true });
+        Assert.Equal(8, r.Steps);
+        Assert.Equal(Enumerable.Range(1, 8), Metrics(r.RunDirectory).Select(e => e.GetProperty("step").GetInt32()));
+    }
+
+    [Fact]
     public void Repetition_caps_are_respected_and_reported()
     {
         using var dir = new TempDir();
