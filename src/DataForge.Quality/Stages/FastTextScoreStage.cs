@@ -20,19 +20,14 @@ public sealed class FastTextScoreOptions
 
 /// <summary>Scores documents with a fastText supervised model, as <c>fasttext predict-prob</c> does.</summary>
 [Stage("fasttext_score", StageShape.Map, "Adds a float32 column with a fastText supervised model's probability of a label (same values as 'fasttext predict-prob').")]
-public sealed class FastTextScoreStage : MapStage
+public sealed class FastTextScoreStage : ScoreStage
 {
     readonly FastTextModel _model;
     readonly int _label;
-    readonly string _column;
-    static readonly double[] Edges = Histogram.UnitEdges(50);
 
-    public FastTextScoreStage(FastTextScoreOptions options, StageInit init) : base(init)
+    public FastTextScoreStage(FastTextScoreOptions options, StageInit init) : base(init, options.Column)
     {
-        if (string.IsNullOrWhiteSpace(options.Column)) throw new OptionException("column", "expected a column name");
-        if (Columns.IsCore(options.Column)) throw new OptionException("column", $"'{options.Column}' is a core column; choose another name");
-        string path = init.ResolvePath(options.Model);
-        if (!File.Exists(path)) throw new OptionException("model", $"file not found: {path}");
+        string path = ModelPath(init, options.Model);
         try
         {
             _model = FastTextModel.Load(path);
@@ -43,21 +38,16 @@ public sealed class FastTextScoreStage : MapStage
         }
         _label = _model.LabelIndex(options.Label);
         if (_label < 0) throw new OptionException("label", $"the model has no label '{options.Label}'; its labels: {string.Join(", ", _model.Labels)}");
-        _column = options.Column;
     }
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
+    protected override DocumentScorer CreateScorer()
     {
         var scratch = new FastTextModel.Scratch();
         var probs = new float[_model.Labels.Count];
-        var col = new PrimitiveColumnBuilder<float>(batch.Length);
-        for (int i = 0; i < batch.Length; i++)
+        return text =>
         {
-            _model.Predict(batch.GetText(i), probs, scratch);
-            float p = probs[_label];
-            col.Append(p);
-            context.Stats.Observe(_column, p, Edges);
-        }
-        return batch.WithColumn(_column, col.Build());
+            _model.Predict(text, probs, scratch);
+            return probs[_label];
+        };
     }
 }
