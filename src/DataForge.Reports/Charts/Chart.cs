@@ -41,7 +41,7 @@ public static class Chart
             var pts = xs.Zip(ys).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToArray();
             if (pts.Length == 0) continue;
             var line = plot.Add.ScatterLine(pts.Select(p => p.First).ToArray(), pts.Select(p => p.Second).ToArray());
-            line.LegendText = name;
+            if (series.Length > 1) line.LegendText = name;
             line.LineWidth = 2;
             line.MarkerSize = pts.Length < 40 ? 5 : 0;
         }
