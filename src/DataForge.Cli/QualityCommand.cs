@@ -222,7 +222,7 @@ public static class QualityCommand
             foreach (var file in InputList(parse.GetValue(input)!))
             {
                 bool json = LabelledText.IsJsonl(file);
-                foreach (var chunk in Chunks(File.ReadLines(file), 4096))
+                foreach (var chunk in Chunks(LabelledText.Lines(file).Select(l => l.Line), 4096))
                 {
                     var lines = chunk.Where(l => l.Length > 0).ToArray();
                     var texts = new byte[lines.Length][];

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using DataForge.IO;
 
 namespace DataForge.Quality.Model;
@@ -23,43 +22,46 @@ public static class LabelledText
         return name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Documents of the files: JSONL (and Parquet/Arrow shards) through DataForge's readers, so compressed input,
+    /// invalid UTF-8 and malformed records get the same checks and file:line errors as in a pipeline; other files
+    /// one document per non-empty line.
+    /// </summary>
     public static IEnumerable<byte[]> Read(IEnumerable<string> files)
     {
         foreach (var f in files)
         {
-            bool json = IsJsonl(f);
-            using var s = InputFiles.OpenDecompressed(f);
-            using var reader = new StreamReader(s, new UTF8Encoding(false, true));
-            int line = 0;
-            string? l;
-            while (true)
+            if (IsJsonl(f) || ShardFiles.IsShard(f))
             {
-                try
-                {
-                    l = reader.ReadLine();
-                }
-                catch (DecoderFallbackException ex)
-                {
-                    throw new Execution.InputException($"{f}:{line + 1}", "invalid UTF-8", ex);
-                }
-                if (l is null) break;
-                line++;
-                if (l.Length == 0) continue;
-                if (!json) { yield return Encoding.UTF8.GetBytes(l); continue; }
-                string? text;
-                try
-                {
-                    using var doc = JsonDocument.Parse(l);
-                    if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
-                        throw new Execution.InputException($"{f}:{line}", "expected a JSON object with a string \"text\" field");
-                    text = t.GetString();
-                }
-                catch (JsonException ex)
-                {
-                    throw new Execution.InputException($"{f}:{line}", $"malformed JSON: {ex.Message}", ex);
-                }
-                yield return Encoding.UTF8.GetBytes(text!);
+                foreach (var batch in ShardFiles.Read(f))
+                    using (batch)
+                        for (int i = 0; i < batch.Length; i++) yield return batch.GetText(i).ToArray();
+                continue;
             }
+            foreach (var (line, _) in Lines(f))
+                if (line.Length > 0) yield return Encoding.UTF8.GetBytes(line);
+        }
+    }
+
+    /// <summary>Lines of a (possibly compressed) text file with their 1-based numbers; invalid UTF-8 names the line.</summary>
+    public static IEnumerable<(string Line, int Number)> Lines(string path)
+    {
+        using var s = InputFiles.OpenDecompressed(path);
+        using var reader = new StreamReader(s, new UTF8Encoding(false, true));
+        int n = 0;
+        while (true)
+        {
+            string? l;
+            try
+            {
+                l = reader.ReadLine();
+            }
+            catch (DecoderFallbackException ex)
+            {
+                throw new Execution.InputException($"{path}:{n + 1}", "invalid UTF-8", ex);
+            }
+            if (l is null) yield break;
+            yield return (l, ++n);
         }
     }
 }
