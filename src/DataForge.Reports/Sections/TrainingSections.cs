@@ -72,21 +72,18 @@ public static class TrainingSections
             "Training loss per logged step and validation loss at each evaluation.");
         page.EndSection();
 
-        page.Section(prefix + "lr", t + "Learning rate");
-        var withLr = train.Where(m => double.IsFinite(m.Lr)).ToList();
-        if (withLr.Count == 0) page.Paragraph("No learning rate logged.");
-        else page.Figure(Chart.Lines("Learning rate schedule", "step", "learning rate",
-                ("lr", withLr.Select(m => (double)m.Step).ToList(), withLr.Select(m => m.Lr).ToList())),
-            "Warmup, stable and decay phases of the schedule as realised.");
-        page.EndSection();
-
-        page.Section(prefix + "throughput", t + "Training throughput");
-        var withSpeed = train.Where(m => double.IsFinite(m.TokensPerSecond)).ToList();
-        if (withSpeed.Count == 0) page.Paragraph("No throughput logged.");
-        else page.Figure(Chart.Lines("Tokens per second", "step", "tokens/s",
-                ("tokens/s", withSpeed.Select(m => (double)m.Step).ToList(), withSpeed.Select(m => m.TokensPerSecond).ToList())),
-            "Training throughput per logged step.");
-        page.EndSection();
+        // One logged quantity per step; Chart.Lines leaves out steps where it is missing.
+        void Curve(string id, string title, string chartTitle, string yLabel, Func<MetricsLine, double> y, string caption, string missing)
+        {
+            page.Section(prefix + id, t + title);
+            if (!train.Any(m => double.IsFinite(y(m)))) page.Paragraph(missing);
+            else page.Figure(Chart.Lines(chartTitle, "step", yLabel, (id, train.Select(m => (double)m.Step).ToList(), train.Select(y).ToList())), caption);
+            page.EndSection();
+        }
+        Curve("lr", "Learning rate", "Learning rate schedule", "learning rate", m => m.Lr,
+            "Warmup, stable and decay phases of the schedule as realised.", "No learning rate logged.");
+        Curve("throughput", "Training throughput", "Tokens per second", "tokens/s", m => m.TokensPerSecond,
+            "Training throughput per logged step.", "No throughput logged.");
 
         string samples = Path.Combine(runDir, "samples.txt");
         if (File.Exists(samples))
