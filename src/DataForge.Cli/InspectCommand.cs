@@ -1,3 +1,4 @@
+using DataForge.Execution;
 using System.CommandLine;
 using System.Text.Json;
 using Apache.Arrow;
@@ -38,15 +39,12 @@ public static class InspectCommand
         string stats = Path.Combine(dir, "stats.json");
         if (File.Exists(stats))
         {
-            using var s = JsonDocument.Parse(File.ReadAllBytes(stats));
-            var r = s.RootElement;
-            io.Out.WriteLine($"stats: {r.GetProperty("documents_in").GetInt64():N0} in, {r.GetProperty("documents_out").GetInt64():N0} out, "
-                + $"{r.GetProperty("dropped").GetInt64():N0} dropped, {r.GetProperty("rejected").GetInt64():N0} rejected");
-            foreach (var st in r.GetProperty("stages").EnumerateArray())
+            var r = RunStats.Read(stats);
+            io.Out.WriteLine($"stats: {r.DocumentsIn:N0} in, {r.DocumentsOut:N0} out, {r.Dropped:N0} dropped, {r.Rejected:N0} rejected");
+            foreach (var st in r.Stages)
             {
-                var drops = st.GetProperty("dropped").EnumerateObject().Select(d => $"{d.Name} {d.Value.GetInt64():N0}").ToList();
-                io.Out.WriteLine($"  {st.GetProperty("name").GetString(),-20} {st.GetProperty("in").GetInt64(),12:N0} -> {st.GetProperty("out").GetInt64(),12:N0}"
-                    + (drops.Count > 0 ? "  " + string.Join(", ", drops) : ""));
+                var drops = st.Dropped.Select(d => $"{d.Key} {d.Value:N0}").ToList();
+                io.Out.WriteLine($"  {st.Name,-20} {st.In,12:N0} -> {st.Out,12:N0}" + (drops.Count > 0 ? "  " + string.Join(", ", drops) : ""));
             }
         }
         if (shards.Count > 0) InspectShard(io, Path.Combine(dir, shards[0].GetProperty("file").GetString()!), n);
