@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using DataForge.Documents;
 using DataForge.Execution;
@@ -46,6 +47,20 @@ public sealed class RepetitionScratch
     public ulong[] Joined = new ulong[1024], Spaced = new ulong[1024], Pow = new ulong[1024];
     public int PowReady = 1;
     public int[] Start = new int[256], CpStart = new int[256];
+    // Position lists of the restricted n-gram passes, and marks of positions seen repeating.
+    public int[] Candidates = new int[256], Repeating = new int[256], PrefixCandidates = new int[256];
+    public bool[] Mark = new bool[256], PrefixRepeats = new bool[256];
+
+    public void EnsurePositions(int nTok)
+    {
+        if (Candidates.Length >= nTok + 1) return;
+        int size = (nTok + 1) * 2;
+        Candidates = new int[size];
+        Repeating = new int[size];
+        PrefixCandidates = new int[size];
+        Mark = new bool[size];
+        PrefixRepeats = new bool[size];
+    }
 }
 
 /// <summary>The Gopher repetition rules as datatrove implements them (SPEC.md, gopher_repetition).</summary>
@@ -76,40 +91,135 @@ public static class GopherRepetitionRules
         int nTok = s.Tokens.Count;
         if (nTok == 0) return null;
         PrefixHashes(text, s);
+        s.EnsurePositions(nTok);
+        if (TopNGrams(o, s, nTok, textLen) is { } top) return top;
+        return DuplicatedNGrams(o, s, nTok, textLen);
+    }
+
+    /// <summary>
+    /// Counter(" ".join(n-gram)).most_common(1) for each n. Tokens hold no spaces, so equal n-grams
+    /// have equal tokens and an n-gram can only repeat where the shorter n-gram before it repeated:
+    /// after the first pass over every position, each pass counts only the positions whose shorter
+    /// n-gram repeated. If none of those repeats, every n-gram is unique and the first one is the top.
+    /// </summary>
+    static string? TopNGrams(GopherRepetitionOptions o, RepetitionScratch s, int nTok, int textLen)
+    {
+        int candidateN = 0, nCandidates = 0; // candidateN 0: no restriction yet
         foreach (var pair in o.TopNGrams)
         {
             int n = (int)pair[0];
             if (nTok < n) continue;
-            s.Counter.Reset(nTok);
+            bool restricted = candidateN > 0 && candidateN <= n;
+            int count = restricted ? nCandidates : nTok - n + 1;
+            s.Counter.Reset(count);
             int bestCount = 0, bestFirst = int.MaxValue;
-            for (int i = 0; i + n <= nTok; i++)
+            for (int k = 0; k < count; k++)
             {
-                int count = s.Counter.Increment(SpacedHash(s, i, n), i, out int first);
+                int i = restricted ? s.Candidates[k] : k;
+                if (i + n > nTok) break; // candidates ascend
+                int c = s.Counter.Increment(SpacedHash(s, i, n), i, out int first);
+                if (c == 2) s.Mark[first] = true;
+                if (c >= 2) s.Mark[i] = true;
                 // Counter.most_common(1): the highest count, and among equals the first seen.
-                if (count > bestCount || (count == bestCount && first < bestFirst)) (bestCount, bestFirst) = (count, first);
+                if (c > bestCount || (c == bestCount && first < bestFirst)) (bestCount, bestFirst) = (c, first);
             }
+            if (bestCount <= 1) (bestCount, bestFirst) = (1, 0);
+            nCandidates = Collect(s, restricted ? s.Candidates.AsSpan(0, count) : default, count, s.Repeating);
+            (s.Candidates, s.Repeating) = (s.Repeating, s.Candidates);
+            candidateN = n;
             int bestLen = s.CpStart[bestFirst + n] - s.CpStart[bestFirst] + (n - 1);
             if ((double)bestLen * bestCount / textLen > pair[1]) return $"{Stage}.top_{n}_gram";
         }
+        return null;
+    }
+
+    /// <summary>Characters a joined n-gram must have for its first <see cref="PrefixChars"/> to decide candidacy.</summary>
+    const int PrefixChars = 12;
+
+    /// <summary>
+    /// datatrove's find_all_duplicate for each n: left to right, a joined n-gram seen before adds its
+    /// characters and skips n words. Only n-grams that occur twice anywhere can ever be "seen before",
+    /// and the walk passes every other position one word at a time, so the walk visits just the
+    /// repeating positions. Those are found without a full pass per n: two equal joined n-grams of
+    /// at least <see cref="PrefixChars"/> characters start with the same <see cref="PrefixChars"/>
+    /// characters, so one pass over prefix keys leaves the candidates (plus the rare short n-grams).
+    /// </summary>
+    static string? DuplicatedNGrams(GopherRepetitionOptions o, RepetitionScratch s, int nTok, int textLen)
+    {
+        if (o.DupNGrams.Count == 0) return null;
+        int minN = int.MaxValue;
+        foreach (var pair in o.DupNGrams) minN = Math.Min(minN, (int)pair[0]);
+        if (nTok < minN) return null;
+        int total = s.Start[nTok];
+        // Prefix keys of the joined stream at each word start.
+        s.Counter.Reset(nTok);
+        for (int i = 0; i < nTok; i++)
+        {
+            int a = s.Start[i];
+            if (a + PrefixChars > total) break; // word starts ascend
+            int c = s.Counter.Increment(StreamHash(s.Joined, s.Pow, a, a + PrefixChars), i, out int first);
+            if (c == 2) s.PrefixRepeats[first] = true;
+            if (c >= 2) s.PrefixRepeats[i] = true;
+        }
+        // Positions worth counting for any n >= minN: a repeated prefix, or an n-gram shorter than the prefix.
+        int nPrefixCandidates = 0;
+        for (int i = 0; i + minN <= nTok; i++)
+            if (s.PrefixRepeats[i] || s.Start[i + minN] - s.Start[i] < PrefixChars) s.PrefixCandidates[nPrefixCandidates++] = i;
         foreach (var pair in o.DupNGrams)
         {
             int n = (int)pair[0];
-            s.Counter.Reset(nTok);
             long repeated = 0;
-            int idx = 0;
-            while (idx < nTok - n + 1)
+            if (nTok >= n)
             {
-                ulong h = JoinedHash(s, idx, n);
-                if (!s.Counter.Add(h))
+                s.Counter.Reset(nPrefixCandidates);
+                int nCandidates = 0;
+                for (int k = 0; k < nPrefixCandidates; k++)
                 {
-                    repeated += s.CpStart[idx + n] - s.CpStart[idx];
-                    idx += n;
+                    int i = s.PrefixCandidates[k];
+                    if (i + n > nTok) break;
+                    if (!s.PrefixRepeats[i] && s.Start[i + n] - s.Start[i] >= PrefixChars) continue;
+                    s.Candidates[nCandidates++] = i;
+                    int c = s.Counter.Increment(JoinedHash(s, i, n), i, out int first);
+                    if (c == 2) s.Mark[first] = true;
+                    if (c >= 2) s.Mark[i] = true;
                 }
-                else idx++;
+                int nRepeating = Collect(s, s.Candidates.AsSpan(0, nCandidates), nCandidates, s.Repeating);
+                s.Counter.Reset(nRepeating);
+                int idx = 0;
+                for (int k = 0; k < nRepeating; k++)
+                {
+                    int i = s.Repeating[k];
+                    if (i < idx) continue; // inside a skipped n-gram
+                    if (!s.Counter.Add(JoinedHash(s, i, n)))
+                    {
+                        repeated += s.CpStart[i + n] - s.CpStart[i];
+                        idx = i + n;
+                    }
+                    else idx = i + 1;
+                }
             }
-            if ((double)repeated / textLen > pair[1]) return $"{Stage}.duplicated_{n}_n_grams";
+            if ((double)repeated / textLen > pair[1])
+            {
+                ClearPrefixMarks(s, nTok);
+                return $"{Stage}.duplicated_{n}_n_grams";
+            }
         }
+        ClearPrefixMarks(s, nTok);
         return null;
+    }
+
+    static void ClearPrefixMarks(RepetitionScratch s, int nTok) => Array.Clear(s.PrefixRepeats, 0, nTok + 1);
+
+    /// <summary>Moves the marked positions (ascending) into <paramref name="into"/> and clears their marks.</summary>
+    static int Collect(RepetitionScratch s, ReadOnlySpan<int> positions, int count, int[] into)
+    {
+        int m = 0;
+        for (int k = 0; k < count; k++)
+        {
+            int i = positions.IsEmpty ? k : positions[k];
+            if (s.Mark[i]) { into[m++] = i; s.Mark[i] = false; }
+        }
+        return m;
     }
 
     static void SplitOnNewlineRuns(ReadOnlySpan<char> text, int minRun, List<Range> parts)
@@ -192,18 +302,16 @@ public static class GopherRepetitionRules
         s.CpStart[nTok] = cp;
     }
 
-    static ulong JoinedHash(RepetitionScratch s, int i, int n)
-    {
-        int a = s.Start[i], b = s.Start[i + n];
-        return (s.Joined[b] - s.Joined[a] * s.Pow[b - a]) ^ ((ulong)(b - a) << 40);
-    }
+    /// <summary>Key of the characters [a, b) of a stream from its prefix hashes (length mixed in).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ulong StreamHash(ulong[] prefix, ulong[] pow, int a, int b) => (prefix[b] - prefix[a] * pow[b - a]) ^ ((ulong)(b - a) << 40);
 
-    static ulong SpacedHash(RepetitionScratch s, int i, int n)
-    {
-        // In the spaced stream token t starts at Start[t] + t; the n-gram ends after token i+n-1.
-        int a = s.Start[i] + i, b = s.Start[i + n] + (i + n - 1);
-        return (s.Spaced[b] - s.Spaced[a] * s.Pow[b - a]) ^ ((ulong)(b - a) << 40);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ulong JoinedHash(RepetitionScratch s, int i, int n) => StreamHash(s.Joined, s.Pow, s.Start[i], s.Start[i + n]);
+
+    // In the spaced stream token t starts at Start[t] + t; the n-gram ends after token i+n-1.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ulong SpacedHash(RepetitionScratch s, int i, int n) => StreamHash(s.Spaced, s.Pow, s.Start[i] + i, s.Start[i + n] + (i + n - 1));
 }
 
 [Stage("gopher_repetition", StageShape.Map, "Gopher repetition rules: duplicate lines and paragraphs, top n-gram and duplicated n-gram character fractions (as datatrove).")]

@@ -146,6 +146,44 @@ public class GopherRepetitionTests
     }
 
     [Fact]
+    public void All_n_gram_rules_together_agree_with_the_python_reference()
+    {
+        // The rules share work across n (a pass counts only positions whose shorter n-gram or joined
+        // prefix repeated), so each rule is checked with the whole default list in force. The words
+        // join into equal strings across different boundaries ("ab"+"c" = "a"+"bc"), and long texts
+        // over few words make many repeats.
+        var rng = new Random(11);
+        string[] vocab = ["a", "b", "c", "ab", "bc", "abc", "the", "of", "the", ".", ",", "x", "数据", "longerwordhere"];
+        var defaults = new GopherRepetitionOptions();
+        for (int k = 0; k < 400; k++)
+        {
+            var sb = new StringBuilder();
+            int n = rng.Next(3, k % 4 == 0 ? 600 : 60);
+            int width = rng.Next(3, vocab.Length + 1);
+            for (int i = 0; i < n; i++) sb.Append(vocab[rng.Next(width)]).Append(rng.Next(12) == 0 ? "\n" : " ");
+            string text = sb.ToString();
+            var words = WordTokenizer.Tokenize(text);
+            int len = PyText.Len(text);
+            var top = defaults.TopNGrams.Select(p => (N: (int)p[0], Ratio: words.Count < (int)p[0] ? 0 : (double)PythonReference.TopNGram(words, (int)p[0]) / len)).ToList();
+            var dup = defaults.DupNGrams.Select(p => (N: (int)p[0], Ratio: (double)PythonReference.AllDuplicate(words, (int)p[0]) / len)).ToList();
+            GopherRepetitionOptions Thresholds(int failing)
+            {
+                // Every rule just above its measure except rule `failing` (index into top ++ dup), just below it.
+                var t = top.Select((x, i) => new List<double> { x.N, i == failing ? x.Ratio - 1e-9 : Math.Min(1, x.Ratio + 1e-9) }).ToList();
+                var d = dup.Select((x, i) => new List<double> { x.N, i + top.Count == failing ? x.Ratio - 1e-9 : Math.Min(1, x.Ratio + 1e-9) }).ToList();
+                return With(top: t, dup: d);
+            }
+            Assert.Null(Check(text, Thresholds(-1)));
+            for (int f = 0; f < top.Count + dup.Count; f++)
+            {
+                var (gram, ratio, kind) = f < top.Count ? (top[f].N, top[f].Ratio, "top_{0}_gram") : (dup[f - top.Count].N, dup[f - top.Count].Ratio, "duplicated_{0}_n_grams");
+                if (ratio - 1e-9 < 0) continue;
+                Assert.Equal("gopher_repetition." + string.Format(kind, gram), Check(text, Thresholds(f)));
+            }
+        }
+    }
+
+    [Fact]
     public void Repeated_boilerplate_is_caught_with_defaults()
     {
         string spam = string.Join("\n", Enumerable.Repeat("Buy cheap pills online today with free shipping.", 12));
