@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using DataForge.Execution;
 using static DataForge.Tests.Runs;
@@ -65,6 +66,57 @@ public class ExecutorTests
         Assert.Equal(outn, manifestRows);
         Assert.True(File.Exists(dir["o/_SUCCESS"]));
         Assert.False(Directory.Exists(dir["o/_work"]));
+    }
+
+    [Fact]
+    public void Masked_stages_in_a_row_match_filtering_after_every_stage()
+    {
+        // Filters and rewriters in a row share one alive mask and rows are removed once; a pass-through
+        // stage between each pair makes the executor remove them after every stage instead. Documents,
+        // per-stage stats (counts, bytes, drop reasons, histograms) and dropped records must not differ.
+        using var dir = new TempDir();
+        var rng = new Random(3);
+        string[] words = ["the", "of", "and", "river", "data", "model", "token", "with", "to", "be", "have", "that", "lorem ipsum", "{x}", "javascript", "naïve"];
+        var corpus = new StringBuilder();
+        for (int i = 0; i < 1500; i++)
+        {
+            var t = new StringBuilder();
+            int lines = rng.Next(0, 12);
+            for (int l = 0; l < lines; l++)
+            {
+                int n = rng.Next(1, 18);
+                for (int w = 0; w < n; w++) t.Append(words[rng.Next(rng.Next(3) == 0 ? words.Length : 12)]).Append(w + 1 < n ? " " : "");
+                t.Append(rng.Next(5) switch { 0 => "", 1 => "!", _ => "." }).Append(rng.Next(6) == 0 ? "\n\n" : "\n");
+            }
+            corpus.Append(JsonSerializer.Serialize(new { id = $"d{i}", text = rng.Next(40) == 0 ? "   " : t.ToString() })).Append('\n');
+        }
+        string input = dir["c.jsonl"];
+        File.WriteAllText(input, corpus.ToString());
+        string[] stages =
+        [
+            """{"type": "normalize"}""", """{"type": "length_filter", "min_words": 8}""", """{"type": "gopher_quality", "min_doc_words": 10}""",
+            """{"type": "gopher_repetition"}""", """{"type": "c4_quality", "min_num_sentences": 2}""", """{"type": "fineweb_quality"}""", """{"type": "sample", "fraction": 0.8}""",
+        ];
+        string settings = "\"partition_bytes\": 65536, \"keep_dropped\": true";
+        Run(Pipe(input, dir["masked"], string.Join(", ", stages), settings), workers: 2);
+        Run(Pipe(input, dir["each"], string.Join(", ", stages.Select((st, k) => $$"""{{st}}, {"type": "test_pass_through", "name": "pass{{k}}"}""")), settings), workers: 2);
+        Assert.Equal(Shards(dir["masked"]), Shards(dir["each"]));
+        static List<string> StageStats(string run)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "stats.json")));
+            return doc.RootElement.GetProperty("stages").EnumerateArray()
+                .Where(st => !st.GetProperty("name").GetString()!.StartsWith("pass"))
+                .Select(st => string.Join(",", st.EnumerateObject().Where(p => p.Name != "seconds").Select(p => $"{p.Name}={p.Value.GetRawText()}"))).ToList();
+        }
+        var masked = StageStats(dir["masked"]);
+        Assert.Equal(8, masked.Count);
+        Assert.Equal(masked, StageStats(dir["each"]));
+        static List<string> Dropped(string run) => Directory.EnumerateFiles(Path.Combine(run, "dropped")).SelectMany(File.ReadAllLines).Order(StringComparer.Ordinal).ToList();
+        var dropped = Dropped(dir["masked"]);
+        Assert.Equal(dropped, Dropped(dir["each"]));
+        // Every stage dropped something, so the comparison covers each one.
+        foreach (var reason in new[] { "normalize.", "length_filter.", "gopher_quality.", "gopher_repetition.", "c4_quality.", "fineweb_quality.", "sample." })
+            Assert.Contains(dropped, d => d.Contains("\"" + reason));
     }
 
     [Fact]

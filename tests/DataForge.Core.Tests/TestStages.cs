@@ -107,3 +107,11 @@ public sealed class TestSplitParagraphs(NoOptions options, StageInit init) : Exp
         return b.Build();
     }
 }
+
+/// <summary>Test only: returns every batch as it is (a map stage that is not masked, so the executor compacts before it).</summary>
+[Stage("test_pass_through", StageShape.Map, "Test only: passes batches through unchanged.")]
+public sealed class TestPassThrough(NoOptions options, StageInit init) : MapStage(init)
+{
+    public NoOptions Options => options;
+    public override DocumentBatch Process(DocumentBatch batch, StageContext context) => batch;
+}

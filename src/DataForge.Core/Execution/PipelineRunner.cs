@@ -488,17 +488,38 @@ public sealed class PipelineRunner
                 }
                 catch (Exception ex) when (channel is not null) { channel.Writer.TryComplete(ex); }
             }
-            var chain = new List<DocumentBatch>(steps.Count + 1);
+            var chain = new List<DocumentBatch>(steps.Count + 2);
+            bool[] alive = [];
             void Consume(DocumentBatch batch)
             {
                 ct.ThrowIfCancellationRequested();
                 chain.Add(batch);
+                // Consecutive masked stages share one alive mask; dropped rows are removed once, before
+                // the next other stage or the sink.
+                int aliveCount = batch.Length;
+                bool masked = false;
                 foreach (var (stage, ctx) in steps)
                 {
-                    if (batch.Length == 0) break;
+                    if (aliveCount == 0) break;
+                    if (stage is IMaskedStage m)
+                    {
+                        if (!masked)
+                        {
+                            if (alive.Length < batch.Length) alive = new bool[batch.Length];
+                            Array.Fill(alive, true, 0, batch.Length);
+                            masked = true;
+                        }
+                        var next = ApplyMasked(m, stage, ctx, batch, alive, ref aliveCount, progress);
+                        if (!ReferenceEquals(next, batch)) chain.Add(next);
+                        batch = next;
+                        continue;
+                    }
+                    if (masked) { batch = Compact(batch, alive, chain); masked = false; }
                     batch = ApplyStage(stage, ctx, batch, progress);
+                    aliveCount = batch.Length;
                     chain.Add(batch);
                 }
+                if (masked) batch = Compact(batch, alive, chain);
                 if (batch.Length > 0)
                 {
                     observer?.Observe(batch, observed);
@@ -552,12 +573,58 @@ public sealed class PipelineRunner
     static readonly double[] LengthEdges = Histogram.PowerOfTwoEdges(1 << 24);
 
     /// <summary>Length distribution (UTF-8 bytes) of the documents a stage lets through, for the report.</summary>
-    static void ObserveLengths(StageStats s, DocumentBatch batch)
+    static void ObserveLengths(StageStats s, DocumentBatch batch, bool[]? alive = null)
     {
         if (batch.Length == 0) return;
         if (!s.Histograms.TryGetValue("text_bytes", out var h)) s.Histograms["text_bytes"] = h = new Histogram(LengthEdges);
         var offsets = batch.Text.ValueOffsets;
-        for (int i = 0; i < batch.Length; i++) h.Add(offsets[i + 1] - offsets[i]);
+        for (int i = 0; i < batch.Length; i++)
+            if (alive is null || alive[i]) h.Add(offsets[i + 1] - offsets[i]);
+    }
+
+    static DocumentBatch Compact(DocumentBatch batch, bool[] alive, List<DocumentBatch> chain)
+    {
+        var kept = batch.Filter(alive.AsSpan(0, batch.Length));
+        if (!ReferenceEquals(kept, batch)) chain.Add(kept);
+        return kept;
+    }
+
+    /// <summary>Like <see cref="ApplyStage"/> for a masked stage: counts and lengths over the rows alive before and after.</summary>
+    static DocumentBatch ApplyMasked(IMaskedStage stage, Stage named, StageContext ctx, DocumentBatch batch, bool[] alive, ref int aliveCount, RunProgress progress)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var s = ctx.Stats;
+        long droppedBefore = s.DroppedTotal;
+        int before = aliveCount;
+        s.In += before;
+        s.InBytes += AliveBytes(batch, alive);
+        var result = stage.ProcessMasked(batch, alive, ctx);
+        if (result.Length != batch.Length)
+            throw new InvalidOperationException($"stage '{named.Name}' returned {result.Length} rows for a masked batch of {batch.Length}");
+        int after = 0;
+        for (int i = 0; i < batch.Length; i++) if (alive[i]) after++;
+        long droppedNow = s.DroppedTotal - droppedBefore;
+        if (before - after != droppedNow)
+            throw new InvalidOperationException($"stage '{named.Name}' dropped {before - after} of {before} documents but recorded {droppedNow} drops");
+        aliveCount = after;
+        s.Out += after;
+        s.OutBytes += AliveBytes(result, alive);
+        if (after > 0) ObserveLengths(s, result, alive);
+        if (ctx.LiveIndex >= 0)
+        {
+            Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], before);
+            Interlocked.Add(ref progress.StageOut[ctx.LiveIndex], after);
+        }
+        s.Seconds += Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return result;
+    }
+
+    static long AliveBytes(DocumentBatch batch, bool[] alive)
+    {
+        var offsets = batch.Text.ValueOffsets;
+        long bytes = 0;
+        for (int i = 0; i < batch.Length; i++) if (alive[i]) bytes += offsets[i + 1] - offsets[i];
+        return bytes;
     }
 
     static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch, RunProgress progress)

@@ -30,7 +30,7 @@ public sealed class C4BadWordsOptions
 /// anywhere for Chinese, Japanese and Thai, which do not separate words) is dropped.
 /// </summary>
 [Stage("c4_badwords", StageShape.Map, "Drops documents containing words from a per-language bad-words list (C4); ships an English list.")]
-public sealed class C4BadWordsStage : MapStage
+public sealed class C4BadWordsStage : RowRuleStage
 {
     public const string Reason = "c4_badwords.badwords";
     readonly Dictionary<string, Regex> _regexes = new(StringComparer.Ordinal);
@@ -53,28 +53,25 @@ public sealed class C4BadWordsStage : MapStage
         return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(5));
     }
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
+    protected override string? Rule(DocumentBatch batch, int row, StageContext context)
     {
-        ulong threshold = (ulong)(_options.KeepFraction * 18446744073709551616.0);
-        return RowFilter.Apply(batch, context, (b, i) =>
+        string lang = batch.Lang.IsNull(row) || batch.Lang.GetValueLength(row) == 0 ? _options.DefaultLanguage : batch.Lang.GetString(row);
+        if (!_regexes.TryGetValue(lang, out var regex))
         {
-            string lang = b.Lang.IsNull(i) || b.Lang.GetValueLength(i) == 0 ? _options.DefaultLanguage : b.Lang.GetString(i);
-            if (!_regexes.TryGetValue(lang, out var regex))
-            {
-                if (_options.FailOnMissingLanguage)
-                    throw new InputException($"{Name}: no bad-words list for language '{lang}' (document '{b.GetId(i)}'); add one under lists or set fail_on_missing_language false");
-                context.Count("c4_badwords.missing_language");
-                return null;
-            }
-            string text = Encoding.UTF8.GetString(b.GetText(i)).ToLowerInvariant();
-            if (!regex.IsMatch(text)) return null;
-            context.Count("c4_badwords.documents_with_badwords");
-            if (_options.KeepFraction > 0 && XxHash64.HashToUInt64(b.Id.GetBytes(i), (long)_seed) < threshold)
-            {
-                context.Count("c4_badwords.kept_with_badwords");
-                return null;
-            }
-            return Reason;
-        });
+            if (_options.FailOnMissingLanguage)
+                throw new InputException($"{Name}: no bad-words list for language '{lang}' (document '{batch.GetId(row)}'); add one under lists or set fail_on_missing_language false");
+            context.Count("c4_badwords.missing_language");
+            return null;
+        }
+        string text = Encoding.UTF8.GetString(batch.GetText(row)).ToLowerInvariant();
+        if (!regex.IsMatch(text)) return null;
+        context.Count("c4_badwords.documents_with_badwords");
+        ulong threshold = (ulong)(_options.KeepFraction * 18446744073709551616.0);
+        if (_options.KeepFraction > 0 && XxHash64.HashToUInt64(batch.Id.GetBytes(row), (long)_seed) < threshold)
+        {
+            context.Count("c4_badwords.kept_with_badwords");
+            return null;
+        }
+        return Reason;
     }
 }

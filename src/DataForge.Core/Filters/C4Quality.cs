@@ -60,8 +60,9 @@ public static class C4QualityRules
         foreach (var r in lines)
         {
             var line = PyText.Strip(text[r]);
-            var (words, longest) = PyText.WordStats(line);
-            if (o.MaxWordLength != -1 && longest > o.MaxWordLength) { counts.TooLongWord++; continue; }
+            var original = line;
+            // No word can be longer than its line: only long lines need the word scan.
+            if (o.MaxWordLength != -1 && line.Length > o.MaxWordLength && PyText.WordStats(line).Longest > o.MaxWordLength) { counts.TooLongWord++; continue; }
             string? rewritten = null;
             if (o.RemoveCitations && line.IndexOf('[') >= 0)
             {
@@ -73,13 +74,15 @@ public static class C4QualityRules
                 counts.NoTerminalPunct++;
                 continue;
             }
-            if (words < o.MinWordsPerLine) { counts.TooFewWords++; continue; }
+            // Words of the line before citations were removed, as datatrove counts them.
+            if (o.MinWordsPerLine > 0 && PyText.CountWords(original, o.MinWordsPerLine) < o.MinWordsPerLine) { counts.TooFewWords++; continue; }
             bool anyPhrase = line.ContainsAny(Phrases);
             if (anyPhrase && o.FilterLoremIpsum && line.Contains("lorem ipsum", StringComparison.OrdinalIgnoreCase)) return Stage + ".lorem_ipsum";
             if (anyPhrase && o.FilterJavascript && line.Contains("javascript", StringComparison.OrdinalIgnoreCase)) { counts.Javascript++; continue; }
             if (o.FilterCurlyBracket && line.Contains('{')) return Stage + ".curly_bracket";
             if (anyPhrase && o.FilterPolicy && ContainsPolicy(line)) { counts.Policy++; continue; }
-            if (o.MinNumSentences != -1) sentences += WordTokenizer.CountSentences(line, scratch);
+            // The count is only compared with min_num_sentences: once reached, later lines need not be split.
+            if (sentences < o.MinNumSentences) sentences += WordTokenizer.CountSentences(line, scratch);
             if (!first) kept.Append('\n');
             kept.Append(line);
             first = false;
@@ -98,30 +101,31 @@ public static class C4QualityRules
 
 /// <summary>Line-level rewrite: keeps the lines that pass, joined by '\n'; some rules drop the whole document.</summary>
 [Stage("c4_quality", StageShape.Map, "C4 rules: keeps lines ending in terminal punctuation with enough words, drops javascript and policy lines, citations; drops documents with lorem ipsum, '{' or too few sentences (as datatrove).")]
-public sealed class C4QualityStage(C4QualityOptions options, StageInit init) : MapStage(init)
+public sealed class C4QualityStage(C4QualityOptions options, StageInit init) : MapStage(init), IMaskedStage
 {
     [ThreadStatic] static StringBuilder? _kept;
     [ThreadStatic] static List<Range>? _lines, _scratch;
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
+    public override DocumentBatch Process(DocumentBatch batch, StageContext context) => MaskedStage.Run(this, batch, context);
+
+    public DocumentBatch ProcessMasked(DocumentBatch batch, bool[] alive, StageContext context)
     {
         var text = new Utf8ColumnBuilder(batch.Length, (int)Math.Min(int.MaxValue, batch.TextBytes + 64));
-        var keep = new bool[batch.Length];
         var counts = new C4QualityRules.LineCounts();
         var kept = _kept ??= new StringBuilder();
-        bool anyDropped = false;
         for (int i = 0; i < batch.Length; i++)
         {
+            // Rows dropped earlier are left empty: they are removed before anything reads them.
+            if (!alive[i]) { text.Append(ReadOnlySpan<byte>.Empty); continue; }
             var chars = TextRuleStage.Decode(batch.GetText(i));
             string? reason = C4QualityRules.Apply(chars, options, kept, _lines ??= [], _scratch ??= [], ref counts);
             if (reason is not null)
             {
                 context.Drop(batch, i, reason);
-                anyDropped = true;
+                alive[i] = false;
                 text.Append(ReadOnlySpan<byte>.Empty);
                 continue;
             }
-            keep[i] = true;
             var chunks = kept.GetChunks();
             var dest = text.Reserve(Encoding.UTF8.GetMaxByteCount(kept.Length));
             int n = 0;
@@ -134,7 +138,6 @@ public sealed class C4QualityStage(C4QualityOptions options, StageInit init) : M
         context.Count("c4_quality.lines_dropped.too_few_words", counts.TooFewWords);
         context.Count("c4_quality.lines_dropped.javascript", counts.Javascript);
         context.Count("c4_quality.lines_dropped.policy", counts.Policy);
-        var result = batch.WithColumn(Columns.Text, text.Build());
-        return anyDropped ? result.Filter(keep) : result;
+        return batch.WithColumn(Columns.Text, text.Build());
     }
 }

@@ -58,6 +58,10 @@ public static class FineWebQualityRules
         int newlines = text.Count('\n');
         int lengthWithoutNewlines = PyText.Len(text) - newlines;
         if (lengthWithoutNewlines > 0 && (double)dupChars / lengthWithoutNewlines > o.CharDuplicatesRatio) return Stage + ".char_dup_ratio";
+        // Every whitespace-separated chunk yields at least one token, so the chunk count bounds the
+        // ratio from above: only documents that could fail need the tokenizer.
+        int chunks = PyText.CountWords(text);
+        if (chunks == 0 || (double)newlines / chunks <= o.NewLineRatio) return null;
         WordTokenizer.Tokenize(text, tokens);
         if (tokens.Count > 0 && (double)newlines / tokens.Count > o.NewLineRatio) return Stage + ".list_ratio";
         return null;

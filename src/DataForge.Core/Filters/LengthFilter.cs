@@ -64,10 +64,9 @@ public static class LengthRules
 }
 
 [Stage("length_filter", StageShape.Map, "Drops documents outside character, word or line count bounds (inclusive).")]
-public sealed class LengthFilter(LengthFilterOptions options, StageInit init) : MapStage(init)
+public sealed class LengthFilter(LengthFilterOptions options, StageInit init) : RowRuleStage(init)
 {
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
-        => RowFilter.Apply(batch, context, (b, i) => LengthRules.Check(b.GetText(i), options));
+    protected override string? Rule(DocumentBatch batch, int row, StageContext context) => LengthRules.Check(batch.GetText(row), options);
 }
 
 /// <summary>Runs a per-row rule that returns a drop reason (or null to keep) and filters the batch.</summary>

@@ -19,7 +19,7 @@ public sealed class SampleOptions
 /// is the same whatever the partitioning, worker count or position of the document.
 /// </summary>
 [Stage("sample", StageShape.Map, "Keeps a seeded random fraction of documents (decided per document id, independent of partitioning).")]
-public sealed class SampleStage(SampleOptions options, StageInit init) : MapStage(init)
+public sealed class SampleStage(SampleOptions options, StageInit init) : RowRuleStage(init)
 {
     public const string Reason = "sample.not_sampled";
     readonly ulong _seed = options.Seed is { } s ? (ulong)s : init.Seed;
@@ -28,9 +28,6 @@ public sealed class SampleStage(SampleOptions options, StageInit init) : MapStag
     public static bool Keep(ReadOnlySpan<byte> id, ulong seed, ulong threshold, bool all)
         => all || XxHash64.HashToUInt64(id, (long)seed) < threshold;
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
-    {
-        bool all = options.Fraction >= 1;
-        return RowFilter.Apply(batch, context, (b, i) => Keep(b.Id.GetBytes(i), _seed, _threshold, all) ? null : Reason);
-    }
+    protected override string? Rule(DocumentBatch batch, int row, StageContext context)
+        => Keep(batch.Id.GetBytes(row), _seed, _threshold, options.Fraction >= 1) ? null : Reason;
 }

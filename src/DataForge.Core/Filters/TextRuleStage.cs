@@ -12,7 +12,7 @@ namespace DataForge.Filters;
 /// semantics): decodes each document once into a reusable buffer and applies the rule, which
 /// returns a drop reason or null.
 /// </summary>
-public abstract class TextRuleStage(StageInit init) : MapStage(init)
+public abstract class TextRuleStage(StageInit init) : RowRuleStage(init)
 {
     [ThreadStatic] static char[]? _buffer;
 
@@ -28,8 +28,8 @@ public abstract class TextRuleStage(StageInit init) : MapStage(init)
     /// <summary>The rule: a drop reason (<c>stage.rule</c>) or null to keep.</summary>
     protected abstract string? Check(ReadOnlySpan<char> text, DocumentBatch batch, int row, StageContext context);
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
-        => RowFilter.Apply(batch, context, (b, i) => Check(Decode(b.GetText(i)), b, i, context));
+    protected sealed override string? Rule(DocumentBatch batch, int row, StageContext context)
+        => Check(Decode(batch.GetText(row)), batch, row, context);
 }
 
 /// <summary>

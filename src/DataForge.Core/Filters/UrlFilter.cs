@@ -87,7 +87,7 @@ public static class UrlRules
 }
 
 [Stage("url_filter", StageShape.Map, "Drops documents by URL: blocked domains, banned words, soft-banned word counts, user regexes; documents without a URL pass.")]
-public sealed class UrlFilterStage : MapStage
+public sealed class UrlFilterStage : RowRuleStage
 {
     readonly UrlFilterOptions _options;
     readonly HashSet<string> _blocked, _banned, _soft;
@@ -102,14 +102,13 @@ public sealed class UrlFilterStage : MapStage
         _patterns = options.UrlPatterns.Select(p => new UserRegex(p, "url_patterns", init.Name, options.RegexTimeoutMs)).ToList();
     }
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
-        => RowFilter.Apply(batch, context, (b, i) =>
-        {
-            if (b.Url.IsNull(i) || b.Url.GetValueLength(i) == 0) { context.Count("url_filter.no_url"); return null; }
-            string url = b.Url.GetString(i);
-            if (UrlRules.Check(url, _blocked, _banned, _soft, _options.SoftWordThreshold) is { } reason) return reason;
-            foreach (var p in _patterns)
-                if (p.Run(r => r.IsMatch(url), b.GetId(i))) return UrlRules.Stage + ".pattern";
-            return null;
-        });
+    protected override string? Rule(DocumentBatch batch, int row, StageContext context)
+    {
+        if (batch.Url.IsNull(row) || batch.Url.GetValueLength(row) == 0) { context.Count("url_filter.no_url"); return null; }
+        string url = batch.Url.GetString(row);
+        if (UrlRules.Check(url, _blocked, _banned, _soft, _options.SoftWordThreshold) is { } reason) return reason;
+        foreach (var p in _patterns)
+            if (p.Run(r => r.IsMatch(url), batch.GetId(row))) return UrlRules.Stage + ".pattern";
+        return null;
+    }
 }

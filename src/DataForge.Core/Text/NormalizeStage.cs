@@ -25,20 +25,23 @@ public sealed class NormalizeOptions
 
 /// <summary>Unicode normalisation and whitespace/control/line-ending cleanup of the text column.</summary>
 [Stage("normalize", StageShape.Map, "Unicode NFC/NFKC, line endings to \\n, control characters removed, spaces and blank lines collapsed, text trimmed.")]
-public sealed class NormalizeStage(NormalizeOptions options, StageInit init) : MapStage(init)
+public sealed class NormalizeStage(NormalizeOptions options, StageInit init) : MapStage(init), IMaskedStage
 {
     public const string EmptyReason = "normalize.empty";
     readonly NormalizationForm? _form = options.Form switch { "NFKC" => NormalizationForm.FormKC, "none" => null, _ => NormalizationForm.FormC };
     readonly CleanupRules _rules = new(options.CollapseSpaces, options.MaxBlankLines, options.RemoveControls);
 
-    public override DocumentBatch Process(DocumentBatch batch, StageContext context)
+    public override DocumentBatch Process(DocumentBatch batch, StageContext context) => MaskedStage.Run(this, batch, context);
+
+    public DocumentBatch ProcessMasked(DocumentBatch batch, bool[] alive, StageContext context)
     {
         var text = new Utf8ColumnBuilder(batch.Length, (int)Math.Min(int.MaxValue, batch.TextBytes + 64));
         byte[]? scratch = null;
-        bool[]? keep = null;
         long changed = 0;
         for (int i = 0; i < batch.Length; i++)
         {
+            // Rows dropped earlier are left empty: they are removed before anything reads them.
+            if (!alive[i]) { text.Append(ReadOnlySpan<byte>.Empty); continue; }
             var original = batch.GetText(i);
             var normalized = Normalizer.UnicodeNormalize(original, _form, ref scratch);
             var dest = text.Reserve(normalized.Length);
@@ -47,13 +50,11 @@ public sealed class NormalizeStage(NormalizeOptions options, StageInit init) : M
             text.Commit(n);
             if (n == 0 && options.DropEmpty)
             {
-                keep ??= Enumerable.Repeat(true, batch.Length).ToArray();
-                keep[i] = false;
+                alive[i] = false;
                 context.Drop(batch, i, EmptyReason);
             }
         }
         context.Count("normalize.changed", changed);
-        var result = batch.WithColumn(Columns.Text, text.Build());
-        return keep is null ? result : result.Filter(keep);
+        return batch.WithColumn(Columns.Text, text.Build());
     }
 }

@@ -86,6 +86,20 @@ public static class PyText
         return (n, best);
     }
 
+    /// <summary>Python <c>len(s.split())</c>, counting no further than <paramref name="limit"/>.</summary>
+    public static int CountWords(ReadOnlySpan<char> s, int limit = int.MaxValue)
+    {
+        int n = 0;
+        bool inWord = false;
+        foreach (char c in s)
+        {
+            if (IsSpace(c)) { inWord = false; continue; }
+            if (!inWord && ++n >= limit) return n;
+            inWord = true;
+        }
+        return n;
+    }
+
     /// <summary>Python <c>c.isalpha()</c> on the code point at <paramref name="i"/>.</summary>
     public static bool IsAlphaAt(ReadOnlySpan<char> s, int i)
     {

@@ -1,3 +1,8 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace DataForge.Text;
 
 /// <summary>
@@ -15,6 +20,8 @@ public static class WordTokenizer
         "a.m.", "p.m.", "U.S.", "U.K.", "No.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec.",
         "Mt.", "Gen.", "Gov.", "Sen.", "Rep.", "Rev.", "approx.", "dept.", "est.", "fig.", "vol.",
     };
+
+    static readonly int MaxAbbreviationLength = Abbreviations.Max(a => a.Length);
 
     static readonly string[] Contractions = ["n't", "N'T", "n’t", "'s", "'S", "’s", "'re", "'RE", "’re", "'ve", "'VE", "’ve", "'ll", "'LL", "’ll", "'d", "'D", "’d", "'m", "'M", "’m"];
 
@@ -37,16 +44,19 @@ public static class WordTokenizer
             // One pass over the chunk: a chunk of letters and digits only (most words) is a token
             // as it is; anything else goes through prefix, suffix and infix splitting.
             int start = i;
-            int nonWord = IsWordChar(c) ? 0 : 1;
-            for (i++; i < n; i++)
+            if (!ScanAsciiChunk(text, ref i, out int nonWord))
             {
-                c = text[i];
-                if (c <= ' ' || c >= 0x85) { if (PyText.IsSpace(c)) break; }
-                if (!IsWordChar(c)) nonWord++;
+                nonWord = IsWordChar(c) ? 0 : 1;
+                for (i++; i < n; i++)
+                {
+                    c = text[i];
+                    if (c <= ' ' || c >= 0x85) { if (PyText.IsSpace(c)) break; }
+                    if (!IsWordChar(c)) nonWord++;
+                }
             }
             if (nonWord == 0) tokens.Add(new Range(start, i));
             else if (nonWord == 1 && i - start > 2 && IsWordChar(text[start]) && text[i - 1] is ',' or ';' or ':' or '!' or '?' or ')' or '"'
-                     || (nonWord == 1 && i - start > 2 && IsWordChar(text[start]) && text[i - 1] == '.' && !AbbreviationLookup.Contains(text[start..i])))
+                     || (nonWord == 1 && i - start > 2 && IsWordChar(text[start]) && text[i - 1] == '.' && (i - start > MaxAbbreviationLength || !AbbreviationLookup.Contains(text[start..i]))))
             {
                 // A word followed by one punctuation mark (the usual "river," or "bank."): split it off.
                 tokens.Add(new Range(start, i - 1));
@@ -54,6 +64,42 @@ public static class WordTokenizer
             }
             else Chunk(text, start, i, tokens);
         }
+    }
+
+    /// <summary>
+    /// Finds the end of the chunk starting at <paramref name="i"/> and counts its characters that are
+    /// not ASCII letters or digits, 16 characters at a time. Only for ASCII chunks ended by ASCII
+    /// whitespace; false (and <paramref name="i"/> untouched) when the scalar loop must decide.
+    /// </summary>
+    internal static bool ScanAsciiChunk(ReadOnlySpan<char> text, ref int i, out int nonWord)
+    {
+        nonWord = 0;
+        if (!Vector256.IsHardwareAccelerated) return false;
+        ref ushort chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(text));
+        var space = Vector256.Create((ushort)' ');
+        var nonAscii = Vector256.Create((ushort)0x80);
+        var caseBit = Vector256.Create((ushort)0x20);
+        var a = Vector256.Create((ushort)'a');
+        var zero = Vector256.Create((ushort)'0');
+        var letters = Vector256.Create((ushort)('z' - 'a'));
+        var digits = Vector256.Create((ushort)9);
+        for (int p = i; p + Vector256<ushort>.Count <= text.Length; p += Vector256<ushort>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref chars, (nuint)p);
+            uint stop = (Vector256.LessThanOrEqual(v, space) | Vector256.GreaterThanOrEqual(v, nonAscii)).ExtractMostSignificantBits();
+            // Unsigned wrap-around: one compare per range.
+            var word = Vector256.LessThanOrEqual((v | caseBit) - a, letters) | Vector256.LessThanOrEqual(v - zero, digits);
+            uint other = ~word.ExtractMostSignificantBits() & 0xFFFF;
+            if (stop == 0) { nonWord += BitOperations.PopCount(other); continue; }
+            int k = BitOperations.TrailingZeroCount(stop);
+            char end = text[p + k];
+            if (end >= 0x80 || !PyText.IsSpace(end)) { nonWord = 0; return false; }
+            nonWord += BitOperations.PopCount(other & ((1u << k) - 1));
+            i = p + k;
+            return true;
+        }
+        nonWord = 0;
+        return false;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

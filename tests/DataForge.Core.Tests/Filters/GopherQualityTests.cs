@@ -127,6 +127,36 @@ public class GopherQualityTests
     public void Word_tokenizer_splits_like_spacy(string text, string[] expected)
         => Assert.Equal(expected, WordTokenizer.Tokenize(text));
 
+    [Fact]
+    public void Vectorised_chunk_scan_agrees_with_the_character_definition()
+    {
+        // Chunks of every length around the 16-character vector width, ended by each kind of space,
+        // with punctuation, non-ASCII letters, a control character or the end of the text inside.
+        var rng = new Random(5);
+        string pieces = "abcXYZ0189.,;'\"-(){}[]@/~`é数";
+        string[] ends = [" ", "\n", "\t", "\r", "\u001f", "\u00a0", "\u3000", "\u0001", ""];
+        int scanned = 0;
+        for (int k = 0; k < 20000; k++)
+        {
+            var sb = new System.Text.StringBuilder();
+            int len = rng.Next(1, 50);
+            for (int j = 0; j < len; j++) sb.Append(rng.Next(4) == 0 ? pieces[rng.Next(pieces.Length)] : (char)('a' + rng.Next(26)));
+            sb.Append(ends[rng.Next(ends.Length)]);
+            if (rng.Next(2) == 0) sb.Append("tail words here");
+            string text = sb.ToString();
+            int i = 0;
+            if (!WordTokenizer.ScanAsciiChunk(text, ref i, out int nonWord)) { Assert.Equal(0, i); continue; }
+            // The definition: the chunk runs to the first Python whitespace; count non-alphanumerics.
+            int end = 0;
+            while (end < text.Length && !PyText.IsSpace(text[end])) end++;
+            Assert.Equal(end, i);
+            Assert.Equal(text[..end].Count(c => !char.IsAsciiLetterOrDigit(c)), nonWord);
+            Assert.DoesNotContain(text[..end], c => c >= 0x80);
+            scanned++;
+        }
+        Assert.True(scanned > 1000, $"only {scanned} texts took the vector path");
+    }
+
     [Theory]
     [InlineData("One sentence only.", 1)]
     [InlineData("First one. Second one! Third one?", 3)]
