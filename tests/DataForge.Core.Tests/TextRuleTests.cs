@@ -28,6 +28,34 @@ public class TextRuleTests
     public void Clean_rules(string input, string expected) => Assert.Equal(expected, Clean(input));
 
     [Fact]
+    public void Count_words_matches_python_split_on_random_text()
+    {
+        // Long ASCII runs take the 16-character vector path; Python's other whitespace, non-ASCII
+        // letters and block boundaries inside words are all exercised. The reference is str.split().
+        var rng = new Random(9);
+        string[] pieces = ["word", " ", "  ", "\t", "\n", "\u000b", "\u001c", "\u001f", "\u0085", "\u00a0", "\u3000", "é", "数据", "x", "longerwordhere", "\u0001"];
+        for (int k = 0; k < 3000; k++)
+        {
+            var sb = new StringBuilder();
+            int n = rng.Next(0, 60);
+            for (int j = 0; j < n; j++) sb.Append(pieces[rng.Next(k % 3 == 0 ? pieces.Length : 5)]);
+            string text = sb.ToString();
+            int expected = 0;
+            bool inWord = false;
+            foreach (char c in text)
+            {
+                bool space = char.IsWhiteSpace(c) || c is '\u001c' or '\u001d' or '\u001e' or '\u001f';
+                if (!space && !inWord) expected++;
+                inWord = !space;
+            }
+            Assert.Equal(expected, PyText.CountWords(text));
+            int limit = rng.Next(1, 6);
+            int limited = PyText.CountWords(text, limit);
+            Assert.True(expected < limit ? limited == expected : limited >= limit, $"limit {limit}: {limited} for {expected} words");
+        }
+    }
+
+    [Fact]
     public void Clean_keeps_space_runs_when_asked_and_more_blank_lines()
     {
         Assert.Equal("a   b", Clean("a   b", collapse: false));

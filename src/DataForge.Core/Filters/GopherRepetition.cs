@@ -44,7 +44,7 @@ public sealed class RepetitionScratch
     public readonly List<Range> Tokens = [];
     public readonly List<Range> Parts = [];
     public readonly UInt64Counter Counter = new();
-    public ulong[] Joined = new ulong[1024], Spaced = new ulong[1024], Pow = new ulong[1024];
+    public ulong[] Joined = new ulong[1024], Pow = new ulong[1024], TokenPrefix = new ulong[256];
     public int PowReady = 1;
     public int[] Start = new int[256], CpStart = new int[256];
     // Position lists of the restricted n-gram passes, and marks of positions seen repeating.
@@ -252,19 +252,19 @@ public static class GopherRepetitionRules
     }
 
     /// <summary>
-    /// Polynomial prefix hashes over the tokens joined with nothing: the key of any n-gram string
-    /// (joined with nothing, or composed with spaces) follows without building the string.
+    /// Polynomial prefix hashes over the tokens joined with nothing (the key of any joined n-gram
+    /// follows without building the string) and over the sequence of token keys (tokens hold no
+    /// spaces, so equal space-joined n-grams are exactly equal token sequences).
     /// </summary>
     static void PrefixHashes(ReadOnlySpan<char> text, RepetitionScratch s)
     {
         int nTok = s.Tokens.Count;
         int total = 0;
         foreach (var r in s.Tokens) total += r.End.Value - r.Start.Value;
-        int cap = total + nTok + 2;
+        int cap = Math.Max(total, nTok) + 2;
         if (s.Joined.Length < cap)
         {
             s.Joined = new ulong[cap * 2];
-            s.Spaced = new ulong[cap * 2];
             var pow = new ulong[cap * 2];
             s.Pow.AsSpan(0, s.PowReady).CopyTo(pow);
             s.Pow = pow;
@@ -272,34 +272,30 @@ public static class GopherRepetitionRules
         // Powers of the base are kept across documents and only extended.
         if (s.PowReady == 1) s.Pow[0] = 1;
         for (; s.PowReady < cap; s.PowReady++) s.Pow[s.PowReady] = s.Pow[s.PowReady - 1] * Base;
-        if (s.Start.Length < nTok + 1) { s.Start = new int[(nTok + 1) * 2]; s.CpStart = new int[(nTok + 1) * 2]; }
-        ulong hj = 0, hs = 0;
+        if (s.Start.Length < nTok + 1) { s.Start = new int[(nTok + 1) * 2]; s.CpStart = new int[(nTok + 1) * 2]; s.TokenPrefix = new ulong[(nTok + 1) * 2]; }
+        // Code points equal UTF-16 units unless the text has surrogate pairs (rare): check once.
+        bool surrogates = text.ContainsAnyInRange('\uD800', '\uDFFF');
+        var joined = s.Joined;
+        ulong hj = 0, ht = 0;
         int js = 0, cp = 0;
-        s.Joined[0] = 0;
-        s.Spaced[0] = 0;
+        joined[0] = 0;
+        s.TokenPrefix[0] = 0;
         for (int t = 0; t < nTok; t++)
         {
             s.Start[t] = js;
-            s.CpStart[t] = cp;
-            if (t > 0)
-            {
-                // The spaced stream has a ' ' before every token but the first; token t starts at js + t.
-                hs = hs * Base + ' ' + 1;
-                s.Spaced[js + t] = hs;
-            }
-            var tok = text[s.Tokens[t]];
-            foreach (char c in tok)
+            s.CpStart[t] = surrogates ? cp : js;
+            int tokenStart = js;
+            foreach (char c in text[s.Tokens[t]])
             {
                 hj = hj * Base + c + 1;
-                hs = hs * Base + c + 1;
-                js++;
-                s.Joined[js] = hj;
-                s.Spaced[js + t] = hs;
-                if (!char.IsLowSurrogate(c)) cp++;
+                joined[++js] = hj;
+                if (surrogates && !char.IsLowSurrogate(c)) cp++;
             }
+            ht = ht * Base + StreamHash(joined, s.Pow, tokenStart, js);
+            s.TokenPrefix[t + 1] = ht;
         }
         s.Start[nTok] = js;
-        s.CpStart[nTok] = cp;
+        s.CpStart[nTok] = surrogates ? cp : js;
     }
 
     /// <summary>Key of the characters [a, b) of a stream from its prefix hashes (length mixed in).</summary>
@@ -309,9 +305,9 @@ public static class GopherRepetitionRules
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static ulong JoinedHash(RepetitionScratch s, int i, int n) => StreamHash(s.Joined, s.Pow, s.Start[i], s.Start[i + n]);
 
-    // In the spaced stream token t starts at Start[t] + t; the n-gram ends after token i+n-1.
+    /// <summary>Key of the token sequence i..i+n-1 (that is, of the n-gram joined with spaces).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static ulong SpacedHash(RepetitionScratch s, int i, int n) => StreamHash(s.Spaced, s.Pow, s.Start[i] + i, s.Start[i + n] + (i + n - 1));
+    static ulong SpacedHash(RepetitionScratch s, int i, int n) => StreamHash(s.TokenPrefix, s.Pow, i, i + n);
 }
 
 [Stage("gopher_repetition", StageShape.Map, "Gopher repetition rules: duplicate lines and paragraphs, top n-gram and duplicated n-gram character fractions (as datatrove).")]

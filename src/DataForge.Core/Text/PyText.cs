@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace DataForge.Text;
@@ -86,14 +90,43 @@ public static class PyText
         return (n, best);
     }
 
-    /// <summary>Python <c>len(s.split())</c>, counting no further than <paramref name="limit"/>.</summary>
+    /// <summary>Python <c>len(s.split())</c>; once <paramref name="limit"/> words are found it may stop early (returning at least <paramref name="limit"/>).</summary>
     public static int CountWords(ReadOnlySpan<char> s, int limit = int.MaxValue)
     {
-        int n = 0;
+        int n = 0, i = 0;
         bool inWord = false;
-        foreach (char c in s)
+        if (Vector256.IsHardwareAccelerated)
         {
-            if (IsSpace(c)) { inWord = false; continue; }
+            // 16 characters at a time while they are ASCII: a word starts at a non-space whose
+            // predecessor is a space (the block's first predecessor is the previous block's last).
+            ref ushort chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(s));
+            for (; i + 16 <= s.Length && n < limit; i += 16)
+            {
+                var v = Vector256.LoadUnsafe(ref chars, (nuint)i);
+                if (Vector256.GreaterThanOrEqualAny(v, Vector256.Create((ushort)0x80)))
+                {
+                    // A block with non-ASCII characters goes one character at a time.
+                    for (int k = i; k < i + 16; k++)
+                    {
+                        if (IsSpace(s[k])) { inWord = false; continue; }
+                        if (!inWord) n++;
+                        inWord = true;
+                    }
+                    continue;
+                }
+                var space = Vector256.Equals(v, Vector256.Create((ushort)' '))
+                    | Vector256.LessThanOrEqual(v - Vector256.Create((ushort)'\t'), Vector256.Create((ushort)('\r' - '\t')))
+                    | Vector256.LessThanOrEqual(v - Vector256.Create((ushort)0x1C), Vector256.Create((ushort)3));
+                uint word = ~space.ExtractMostSignificantBits() & 0xFFFF;
+                uint before = (word << 1) | (inWord ? 1u : 0u);
+                n += BitOperations.PopCount(word & ~before);
+                inWord = (word & 0x8000) != 0;
+            }
+            if (n >= limit) return n;
+        }
+        for (; i < s.Length; i++)
+        {
+            if (IsSpace(s[i])) { inWord = false; continue; }
             if (!inWord && ++n >= limit) return n;
             inWord = true;
         }
