@@ -10,13 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 PY=/usr/bin/python3
-TOK=$DATA/train-tokens
+TOK=$DATA/train-tokens-docs
+SEED=${SEED:-1234}   # SEED=4321 bench/train.sh quality: seed-to-seed spread
 [ -f "$TOK/train.bin" ] || $PY bench/train_tokens.py "$TOK"
 
 config() { # precision steps out [eval_every] [threads]
-  cat > "$OUT/train-$1-$2.json" <<JSON
+  cat > "$OUT/train-$1-$2-$SEED.json" <<JSON
 {
-  "output": "$3", "steps": $2, "threads": ${5:-2}, "precision": "$1", "seed": 1234,
+  "output": "$3", "steps": $2, "threads": ${5:-2}, "precision": "$1", "seed": $SEED,
   "model": {"vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "gelu",
             "norm": "rmsnorm", "attention_dropout": 0.1, "hidden_dropout": 0.1, "tie_embeddings": true},
   "optimizer": {"lr": 0.001, "min_lr": 0.0001, "weight_decay": 0.1, "grad_clip": 1.0},
@@ -26,11 +27,11 @@ config() { # precision steps out [eval_every] [threads]
   "eval": {"every": ${4:-0}, "batches": 8, "log_every": 1, "checkpoint_every": 0, "sample_prompts": []}
 }
 JSON
-  echo "$OUT/train-$1-$2.json"
+  echo "$OUT/train-$1-$2-$SEED.json"
 }
 
 dataforge() { # precision steps skip [eval_every] [threads]
-  local run=$OUT/run-$1-$2
+  local run=$OUT/run-$1-$2-$SEED
   rm -rf "$run"
   local cfg; cfg=$(config "$1" "$2" "$run" "${4:-0}" "${5:-2}")
   /usr/bin/time -f "%M" -o "$OUT/rss-$1" $DF train "$cfg" >/dev/null 2>&1
@@ -62,11 +63,11 @@ case "${1:-speed}" in
     rm -rf "$OUT/dataforge-bin" && cp -r src/DataForge.Cli/bin/Release/net10.0 "$OUT/dataforge-bin"
     DF="dotnet $OUT/dataforge-bin/dataforge.dll"
     # fp32 and bf16 side by side, one thread each, validation every 100 steps
-    dataforge fp32 "$S" 3 100 1 > "$OUT/quality-fp32.json" &
-    dataforge bf16 "$S" 3 100 1 > "$OUT/quality-bf16.json" &
+    dataforge fp32 "$S" 3 100 1 > "$OUT/quality-fp32-$SEED.json" &
+    dataforge bf16 "$S" 3 100 1 > "$OUT/quality-bf16-$SEED.json" &
     wait
-    cat "$OUT/quality-fp32.json" "$OUT/quality-bf16.json"
-    grep -h val_loss "$OUT/run-fp32-$S/metrics.jsonl" "$OUT/run-bf16-$S/metrics.jsonl" ;;
+    cat "$OUT/quality-fp32-$SEED.json" "$OUT/quality-bf16-$SEED.json"
+    grep -h val_loss "$OUT/run-fp32-$S-$SEED/metrics.jsonl" "$OUT/run-bf16-$S-$SEED/metrics.jsonl" ;;
   limits)
     # fp32 and bf16 matmul limits of both libtorch builds (2048^3, 2 threads)
     dotnet build -c Release bench/DataForge.TorchMatmul >/dev/null

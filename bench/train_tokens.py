@@ -1,36 +1,36 @@
 #!/usr/bin/env python3
-"""Token directory for the training bench (nanoGPT form, SPEC.md): real English text from samples/ and
-/usr/share/common-licenses, a word-level vocabulary of 8192 (8190 most frequent words and punctuation,
-<unk> = 8190, end-of-text = 8191). Last 5% of documents -> val.bin. Usage: train_tokens.py OUT_DIR"""
-import collections, glob, gzip, json, os, re, sys
+"""Token directory for the training bench (nanoGPT form, SPEC.md): real English prose and manuals from Debian
+documentation packages (bench/english_text.py, about 60 MB; the same corpus as bench/tokenizer.sh), a word-level
+vocabulary of 8192 (8190 most frequent words and punctuation of the training part, <unk> = 8190, end-of-text = 8191).
+The training part has ~14M tokens, so a 500-step run (2M tokens) never repeats a token; the held-out files are the
+validation set. Usage: train_tokens.py OUT_DIR   (needs linux-doc-6.1 perl-doc python3.11-doc postgresql-doc-15)"""
+import collections, os, re, subprocess, sys
 import numpy as np
 
 out = sys.argv[1]
-docs = []
-for path in sorted(glob.glob("samples/quality/*.jsonl")) + ["samples/en/web.jsonl.gz"]:
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            docs.append(json.loads(line)["text"])
-for path in sorted(glob.glob("/usr/share/common-licenses/*")):
-    if os.path.isfile(path):
-        docs.append(open(path, encoding="utf-8", errors="replace").read())
-import random
-random.Random(0).shuffle(docs)
+data = os.path.dirname(os.path.abspath(out))
+train_txt, held_txt = os.path.join(data, "english-docs-train.txt"), os.path.join(data, "english-docs-heldout.txt")
+if not os.path.exists(train_txt):
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "english_text.py"), train_txt, held_txt], check=True)
+
 pat = re.compile(r"\w+|[^\w\s]|\n")
-toks = [pat.findall(d) for d in docs]
-counts = collections.Counter(t for d in toks for t in d)
+
+def documents(path):
+    # english_text.py separates documents by blank lines, which documents contain too: the file is one token stream
+    # (its newlines are tokens) ending in one end-of-text
+    with open(path, encoding="utf-8") as f:
+        yield pat.findall(f.read())
+
+train, val = list(documents(train_txt)), list(documents(held_txt))
+counts = collections.Counter(t for d in train for t in d)
 vocab = [w for w, _ in counts.most_common(8190)]
 ids = {w: i for i, w in enumerate(vocab)}
 UNK, EOT = 8190, 8191
-split = int(len(docs) * 0.95)
 os.makedirs(out, exist_ok=True)
-for name, part in (("train", toks[:split]), ("val", toks[split:])):
-    arr = []
-    for d in part:
-        arr.extend(ids.get(t, UNK) for t in d)
-        arr.append(EOT)
-    np.array(arr, dtype="<u2").tofile(os.path.join(out, name + ".bin"))
-    print(f"{name}: {len(part)} documents, {len(arr)} tokens")
+for name, part in (("train", train), ("val", val)):
+    arr = np.fromiter((i for d in part for i in [*(ids.get(t, UNK) for t in d), EOT]), dtype="<u2")
+    arr.tofile(os.path.join(out, name + ".bin"))
+    print(f"{name}: {len(part)} documents, {len(arr)} tokens, unk {np.mean(arr == UNK):.3f}")
+import json
 json.dump({"tokenizer": None, "vocab_size": 8192, "eot_id": EOT, "dtype": "uint16", "kind": "bench word-level"},
           open(os.path.join(out, "tokens.json"), "w"))
