@@ -86,6 +86,8 @@ public class ConfigTests
     }
 }
 
+// Torch's random generator is global: classes that seed it run one at a time.
+[Collection("torch random")]
 public class TrainerTests
 {
     static List<JsonElement> Metrics(string run) =>
