@@ -5,7 +5,9 @@
 #   bench/train.sh speed [STEPS]     tokens/s and peak RSS: DataForge fp32, bf16; PyTorch fp32, autocast bf16
 #   bench/train.sh quality [STEPS]   validation loss after STEPS (500) steps, DataForge fp32 vs bf16
 #   bench/train.sh limits            fp32 / bf16 matmul GFLOP/s of both libtorch builds
-# Needs Debian python3-torch and libopenblas0-openmp (the peer) and python3-numpy.
+#   bench/train.sh attention         attention fwd+bwd ms at the bench shape, and random-mask costs (libtorch 2.10)
+# Needs Debian python3-torch and libopenblas0-openmp (the peer), python3-numpy, and for the token data (bench/train_tokens.py,
+# real English from bench/english_text.py) linux-doc-6.1 perl-doc python3.11-doc postgresql-doc-15.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -68,6 +70,10 @@ case "${1:-speed}" in
     wait
     cat "$OUT/quality-fp32-$SEED.json" "$OUT/quality-bf16-$SEED.json"
     grep -h val_loss "$OUT/run-fp32-$S-$SEED/metrics.jsonl" "$OUT/run-bf16-$S-$SEED/metrics.jsonl" ;;
+  attention)
+    dotnet build -c Release bench/DataForge.TorchMatmul >/dev/null
+    dotnet bench/DataForge.TorchMatmul/bin/Release/net10.0/dataforge-torch-matmul.dll attention 2
+    dotnet bench/DataForge.TorchMatmul/bin/Release/net10.0/dataforge-torch-matmul.dll rng ;;
   limits)
     # fp32 and bf16 matmul limits of both libtorch builds (2048^3, 2 threads)
     dotnet build -c Release bench/DataForge.TorchMatmul >/dev/null
