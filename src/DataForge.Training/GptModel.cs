@@ -203,8 +203,9 @@ public sealed class GptModel : IDisposable
         var high = draws.bitwise_right_shift(shift).ge(threshold);
         var dropped = torch.stack([low, high], 1).view(-1).narrow(0, 0, n).view(x.shape).logical_not_();
         double scale = (double)DropoutResolution / (DropoutResolution - threshold);
-        // masked_fill keeps only the boolean mask for the backward pass.
-        return x.mul(scale).masked_fill(dropped, 0.0);
+        // masked_fill keeps only the boolean mask for the backward pass, and scaling its result in place
+        // needs nothing kept: one activation-sized temporary instead of two.
+        return x.masked_fill(dropped, 0.0).mul_(scale);
     }
 
     static Tensor ApplyRope(Tensor x, Tensor cos, Tensor sin)
