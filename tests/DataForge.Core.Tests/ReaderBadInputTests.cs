@@ -78,6 +78,39 @@ public class ReaderBadInputTests
     }
 
     [Fact]
+    public void Concatenated_gzip_members_are_read_and_a_cut_in_the_last_one_is_found()
+    {
+        // Common Crawl WET files and bgzip output are many gzip members, one after another.
+        using var dir = new TempDir();
+        var lines = ManyLines(5000);
+        var members = new MemoryStream();
+        int perMember = lines.Length / 40 + 1;
+        long firstMemberEnd = 0;
+        for (int start = 0; start < lines.Length; start += perMember)
+        {
+            using (var gz = new GZipStream(members, CompressionLevel.Fastest, leaveOpen: true))
+                gz.Write(lines.AsSpan(start, Math.Min(perMember, lines.Length - start)));
+            if (firstMemberEnd == 0) firstMemberEnd = members.Length;
+        }
+        var full = members.ToArray();
+        // A wrong checksum in an earlier member is caught by the decompressor.
+        var badCrc = (byte[])full.Clone();
+        badCrc[firstMemberEnd - 8] ^= 0x55;
+        Assert.Contains("corrupt", Fails(Pipe("jsonl", dir.Write("crc.jsonl.gz", badCrc), outDir: dir["crc"])).Message);
+        var ok = Run(Pipe("jsonl", dir.Write("many.jsonl.gz", full), outDir: dir["ok"]));
+        Assert.Equal(5000, ok.Stats.DocumentsOut);
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => i.ToString()), ReadDocs(dir["ok"]).Select(d => d.Id));
+        // An empty last member (some tools write one) ends the file cleanly too.
+        var withEmpty = new MemoryStream();
+        withEmpty.Write(full);
+        using (new GZipStream(withEmpty, CompressionLevel.Fastest, leaveOpen: true)) { }
+        Assert.Equal(5000, Run(Pipe("jsonl", dir.Write("empty-last.jsonl.gz", withEmpty.ToArray()), outDir: dir["el"])).Stats.DocumentsOut);
+        // Cut inside the last member, or just before its trailer: both are truncations.
+        Assert.Matches(@"cut\.jsonl\.gz(:\d+)?: .*(truncated|corrupt)", Fails(Pipe("jsonl", dir.Write("cut.jsonl.gz", full[..^300]), outDir: dir["c"])).Message);
+        Assert.Contains("gzip", Fails(Pipe("jsonl", dir.Write("nt.jsonl.gz", full[..^8]), outDir: dir["nt"])).Message);
+    }
+
+    [Fact]
     public void Truncated_zstd_fails_with_file_and_line()
     {
         using var dir = new TempDir();

@@ -128,14 +128,41 @@ public static class InputFiles
 
 /// <summary>
 /// Wraps a decompression stream and turns decoder errors and a premature end of the compressed data
-/// into <see cref="InputException"/>. .NET's GZipStream ends quietly on truncated input, so the gzip
-/// trailer (CRC-32 and length of the data) is checked against what was decompressed.
+/// into <see cref="InputException"/>. .NET's GZipStream checks the trailer of every gzip member it
+/// finishes (and reads concatenated members, as in Common Crawl WET files or bgzip) but ends quietly
+/// when the file stops inside a member, so the file's last 8 bytes must be the trailer (CRC-32 and
+/// length) of the data that ended the stream: of all of it for a single member, else of its last
+/// member, whose data is the tail kept here.
 /// </summary>
 sealed class TruncationCheckingStream(Stream inner, FileStream file, string path, string format) : Stream
 {
+    /// <summary>Decompressed bytes kept to verify a last member up to this size.</summary>
+    internal const int TailBytes = 8 << 20;
     readonly System.IO.Hashing.Crc32? _crc = format == "gzip" ? new System.IO.Hashing.Crc32() : null;
+    readonly byte[]? _tail = format == "gzip" ? new byte[TailBytes] : null;
     long _total;
     bool _ended;
+
+    void KeepTail(ReadOnlySpan<byte> data)
+    {
+        // A ring over the last TailBytes decompressed bytes; position _total % TailBytes is next.
+        if (data.Length >= TailBytes) data = data[^TailBytes..];
+        int at = (int)(_total % TailBytes);
+        int first = Math.Min(data.Length, TailBytes - at);
+        data[..first].CopyTo(_tail.AsSpan(at));
+        data[first..].CopyTo(_tail);
+    }
+
+    /// <summary>CRC-32 of the last <paramref name="length"/> decompressed bytes (at most <see cref="TailBytes"/>).</summary>
+    uint TailCrc(int length)
+    {
+        var crc = new System.IO.Hashing.Crc32();
+        int start = (int)((_total - length) % TailBytes);
+        int first = Math.Min(length, TailBytes - start);
+        crc.Append(_tail.AsSpan(start, first));
+        crc.Append(_tail.AsSpan(0, length - first));
+        return crc.GetCurrentHashAsUInt32();
+    }
 
     public override int Read(Span<byte> buffer)
     {
@@ -148,7 +175,11 @@ sealed class TruncationCheckingStream(Stream inner, FileStream file, string path
         }
         if (n > 0)
         {
-            _crc?.Append(buffer[..n]);
+            if (_crc is not null)
+            {
+                _crc.Append(buffer[..n]);
+                KeepTail(buffer[..n]);
+            }
             _total += n;
             return n;
         }
@@ -168,9 +199,11 @@ sealed class TruncationCheckingStream(Stream inner, FileStream file, string path
         file.ReadExactly(trailer);
         uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
         uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
-        if (crc != _crc!.GetCurrentHashAsUInt32() || size != (uint)_total)
-            throw new InputException(path, $"truncated or corrupt gzip data (decompressed {_total} bytes, but the gzip trailer does not match; "
-                + "a file made by concatenating several gzip members must be recompressed as one)");
+        if (crc == _crc!.GetCurrentHashAsUInt32() && size == (uint)_total) return;
+        // Several members: the trailer must be that of the data's last `size` bytes.
+        if (size < _total && size <= TailBytes && crc == TailCrc((int)size)) return;
+        throw new InputException(path, $"truncated or corrupt gzip data (decompressed {_total} bytes, but the file does not end with the trailer of that data"
+            + (size > TailBytes && size < _total ? $"; if it holds several gzip members, its last member is over {TailBytes >> 20} MiB, too large to verify: recompress it" : "") + ")");
     }
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override bool CanRead => true;
