@@ -111,6 +111,29 @@ public class ReaderBadInputTests
     }
 
     [Fact]
+    public void A_last_gzip_member_is_verified_whatever_the_read_sizes()
+    {
+        // 12 MiB in a first member, then a small last one, read back in one huge read and in small ones.
+        using var dir = new TempDir();
+        var big = new byte[12 << 20];
+        new Random(2).NextBytes(big.AsSpan(0, 1 << 20));
+        for (int i = 1 << 20; i < big.Length; i++) big[i] = big[i % (1 << 20)];
+        var small = Encoding.UTF8.GetBytes("the last member\n");
+        var members = new MemoryStream();
+        foreach (var part in new[] { big, small })
+            using (var gz = new GZipStream(members, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(part);
+        string path = dir.Write("two.txt.gz", members.ToArray());
+        foreach (int readSize in new[] { 32 << 20, 4096 })
+        {
+            using var s = DataForge.IO.InputFiles.OpenDecompressed(path);
+            var buffer = new byte[readSize];
+            long total = 0;
+            for (int n; (n = s.Read(buffer)) > 0;) total += n;
+            Assert.Equal(big.Length + small.Length, total);
+        }
+    }
+
+    [Fact]
     public void Truncated_zstd_fails_with_file_and_line()
     {
         using var dir = new TempDir();

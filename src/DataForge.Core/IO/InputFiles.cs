@@ -139,26 +139,35 @@ sealed class TruncationCheckingStream(Stream inner, FileStream file, string path
     /// <summary>Decompressed bytes kept to verify a last member up to this size.</summary>
     internal const int TailBytes = 8 << 20;
     readonly System.IO.Hashing.Crc32? _crc = format == "gzip" ? new System.IO.Hashing.Crc32() : null;
-    readonly byte[]? _tail = format == "gzip" ? new byte[TailBytes] : null;
+    // Grows with the data (small files never pay for the full tail), then turns into a ring over the last TailBytes.
+    byte[] _tail = [];
     long _total;
     bool _ended;
 
     void KeepTail(ReadOnlySpan<byte> data)
     {
-        // A ring over the last TailBytes decompressed bytes; position _total % TailBytes is next.
-        if (data.Length >= TailBytes) data = data[^TailBytes..];
-        int at = (int)(_total % TailBytes);
-        int first = Math.Min(data.Length, TailBytes - at);
+        if (_total + data.Length > _tail.Length && _tail.Length < TailBytes)
+        {
+            // Until the tail is full size nothing has wrapped: every byte sits at its offset in the data.
+            var bigger = new byte[Math.Min(TailBytes, Math.Max(1 << 16, Math.Max(_total + data.Length, 2L * _tail.Length)))];
+            _tail.AsSpan(0, (int)_total).CopyTo(bigger);
+            _tail = bigger;
+        }
+        int size = _tail.Length;
+        int skip = Math.Max(0, data.Length - size);
+        data = data[skip..];
+        int at = (int)((_total + skip) % size);
+        int first = Math.Min(data.Length, size - at);
         data[..first].CopyTo(_tail.AsSpan(at));
         data[first..].CopyTo(_tail);
     }
 
-    /// <summary>CRC-32 of the last <paramref name="length"/> decompressed bytes (at most <see cref="TailBytes"/>).</summary>
+    /// <summary>CRC-32 of the last <paramref name="length"/> decompressed bytes (at most the tail's size).</summary>
     uint TailCrc(int length)
     {
         var crc = new System.IO.Hashing.Crc32();
-        int start = (int)((_total - length) % TailBytes);
-        int first = Math.Min(length, TailBytes - start);
+        int start = (int)((_total - length) % _tail.Length);
+        int first = Math.Min(length, _tail.Length - start);
         crc.Append(_tail.AsSpan(start, first));
         crc.Append(_tail.AsSpan(0, length - first));
         return crc.GetCurrentHashAsUInt32();
@@ -201,7 +210,7 @@ sealed class TruncationCheckingStream(Stream inner, FileStream file, string path
         uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
         if (crc == _crc!.GetCurrentHashAsUInt32() && size == (uint)_total) return;
         // Several members: the trailer must be that of the data's last `size` bytes.
-        if (size < _total && size <= TailBytes && crc == TailCrc((int)size)) return;
+        if (size < _total && size <= _tail.Length && crc == TailCrc((int)size)) return;
         throw new InputException(path, $"truncated or corrupt gzip data (decompressed {_total} bytes, but the file does not end with the trailer of that data"
             + (size > TailBytes && size < _total ? $"; if it holds several gzip members, its last member is over {TailBytes >> 20} MiB, too large to verify: recompress it" : "") + ")");
     }
