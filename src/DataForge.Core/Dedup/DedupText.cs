@@ -33,8 +33,9 @@ public static class DedupNormalizer
     /// <summary>Normalises <paramref name="utf8"/> into <paramref name="buffer"/> (grown as needed); returns the length.</summary>
     public static int Normalize(ReadOnlySpan<byte> utf8, ref byte[] buffer)
     {
-        // Output is at most 3x + 2 the input (an ideograph of 3 bytes becomes " X ").
-        int max = utf8.Length * 3 + 8;
+        // Output is at most 10/3 the input: a Hangul syllable (3 bytes) decomposes into three jamo of 3 bytes
+        // each, kept as one CJK word with a space (an ideograph of 3 bytes becomes " X ").
+        int max = utf8.Length * 4 + 8;
         if (buffer.Length < max) buffer = new byte[Math.Max(max, 1 << 16)];
         var o = buffer.AsSpan();
         int n = 0;

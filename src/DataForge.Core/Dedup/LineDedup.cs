@@ -31,8 +31,6 @@ public sealed class LineDedup(LineDedupOptions options, StageInit init) : Global
     public override IGlobalObserver CreateObserver(int partition, GlobalContext context)
         => new Observer(this, new RunWriter<ulong>(context.WorkDirectory, Prefix, partition, Buckets));
 
-    static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line) => line.Trim(" \t\r"u8);
-
     sealed class Observer(LineDedup stage, RunWriter<ulong> writer) : IGlobalObserver
     {
         readonly List<Range> _lines = [];
@@ -46,10 +44,7 @@ public sealed class LineDedup(LineDedupOptions options, StageInit init) : Global
                 TextSpans.Lines(text, _lines);
                 foreach (var r in _lines)
                 {
-                    var line = Trim(text[r]);
-                    if (line.Length == 0 || line.Length < stage.Options.MinLineBytes) continue;
-                    ulong h = XxHash64.HashToUInt64(line);
-                    writer.Add((int)(h % Buckets), h);
+                    if (LineDedupRules.TryKey(text[r], stage.Options.MinLineBytes, out ulong h)) writer.Add((int)(h % Buckets), h);
                 }
             }
             _rows = rowOffset + batch.Length;
@@ -104,7 +99,7 @@ public sealed class LineDedup(LineDedupOptions options, StageInit init) : Global
             int n = LineDedupRules.Remove(t, frequent, options.MinLineBytes, lines, dest, out int count);
             removed += count;
             text.Commit(n);
-            keep[i] = n > 0 && !Trim(dest[..n]).IsEmpty;
+            keep[i] = !dest[..n].Trim(" \t\r\n"u8).IsEmpty;
             if (!keep[i]) { context.Drop(batch, i, "line_dedup.empty"); anyDropped = true; }
         }
         context.Count("line_dedup.lines_removed", removed);
@@ -121,6 +116,14 @@ public static class LineDedupRules
     /// hash is in <paramref name="frequent"/> (sorted); the kept lines keep their '\n' separators.
     /// Returns the bytes written; <paramref name="removed"/> counts removed lines.
     /// </summary>
+    /// <summary>The key of a line that counts (trimmed, non-empty, at least <paramref name="minLineBytes"/>): what is counted and what is removed agree.</summary>
+    public static bool TryKey(ReadOnlySpan<byte> line, int minLineBytes, out ulong hash)
+    {
+        var trimmed = line.Trim(" \t\r"u8);
+        hash = trimmed.Length > 0 && trimmed.Length >= minLineBytes ? XxHash64.HashToUInt64(trimmed) : 0;
+        return trimmed.Length > 0 && trimmed.Length >= minLineBytes;
+    }
+
     public static int Remove(ReadOnlySpan<byte> text, ulong[] frequent, int minLineBytes, List<Range> lines, Span<byte> output, out int removed)
     {
         removed = 0;
@@ -130,8 +133,7 @@ public static class LineDedupRules
         foreach (var r in lines)
         {
             var line = text[r];
-            var trimmed = line.Trim(" \t\r"u8);
-            if (trimmed.Length > 0 && trimmed.Length >= minLineBytes && Array.BinarySearch(frequent, XxHash64.HashToUInt64(trimmed)) >= 0) { removed++; continue; }
+            if (TryKey(line, minLineBytes, out ulong h) && Array.BinarySearch(frequent, h) >= 0) { removed++; continue; }
             if (!first) output[n++] = (byte)'\n';
             line.CopyTo(output[n..]);
             n += line.Length;

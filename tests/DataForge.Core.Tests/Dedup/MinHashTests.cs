@@ -20,6 +20,17 @@ public class MinHashTests(ITestOutputHelper output)
         => Assert.Equal(expected, DedupNormalizer.Normalize(input));
 
     [Fact]
+    public void Hangul_which_grows_most_when_normalised_fits_the_buffer()
+    {
+        // A 3-byte syllable with a final consonant decomposes into three 3-byte jamo: 4 syllables and a space, 13 bytes, become 40.
+        string text = string.Concat(Enumerable.Repeat("각난닫랄 ", 3000));
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+        byte[] buffer = [];
+        int n = DedupNormalizer.Normalize(utf8, ref buffer);
+        Assert.True(n > utf8.Length * 3, $"{n} bytes from {utf8.Length}");
+    }
+
+    [Fact]
     public void Signature_is_the_minimum_of_each_permutation_over_word_5gram_hashes()
     {
         var h = new MinHasher(5, 14, 8, 1);
