@@ -130,7 +130,7 @@ public sealed class PipelineRunner
         {
             // Finished already; a kill during the final clean-up may have left the work directory.
             if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
-            return LoadFinished(outDir, pipeline);
+            return LoadFinished(outDir);
         }
         PrepareOutput(outDir, options);
 
@@ -234,7 +234,7 @@ public sealed class PipelineRunner
         return new RunResult(outDir, stats, finished);
     }
 
-    static RunResult LoadFinished(string outDir, Pipeline pipeline)
+    static RunResult LoadFinished(string outDir)
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "manifest.json")));
         var shards = doc.RootElement.GetProperty("shards").EnumerateArray()
@@ -501,23 +501,16 @@ public sealed class PipelineRunner
                 foreach (var (stage, ctx) in steps)
                 {
                     if (aliveCount == 0) break;
-                    if (stage is IMaskedStage m)
+                    if (stage is IMaskedStage && !masked)
                     {
-                        if (!masked)
-                        {
-                            if (alive.Length < batch.Length) alive = new bool[batch.Length];
-                            Array.Fill(alive, true, 0, batch.Length);
-                            masked = true;
-                        }
-                        var next = ApplyMasked(m, stage, ctx, batch, alive, ref aliveCount, progress);
-                        if (!ReferenceEquals(next, batch)) chain.Add(next);
-                        batch = next;
-                        continue;
+                        if (alive.Length < batch.Length) alive = new bool[batch.Length];
+                        Array.Fill(alive, true, 0, batch.Length);
+                        masked = true;
                     }
-                    if (masked) { batch = Compact(batch, alive, chain); masked = false; }
-                    batch = ApplyStage(stage, ctx, batch, progress);
-                    aliveCount = batch.Length;
-                    chain.Add(batch);
+                    else if (stage is not IMaskedStage && masked) { batch = Compact(batch, alive, chain); masked = false; }
+                    var next = ApplyStage(stage, ctx, batch, masked ? alive : null, ref aliveCount, progress);
+                    if (!ReferenceEquals(next, batch)) chain.Add(next);
+                    batch = next;
                 }
                 if (masked) batch = Compact(batch, alive, chain);
                 if (batch.Length > 0)
@@ -589,54 +582,27 @@ public sealed class PipelineRunner
         return kept;
     }
 
-    /// <summary>Like <see cref="ApplyStage"/> for a masked stage: counts and lengths over the rows alive before and after.</summary>
-    static DocumentBatch ApplyMasked(IMaskedStage stage, Stage named, StageContext ctx, DocumentBatch batch, bool[] alive, ref int aliveCount, RunProgress progress)
+    /// <summary>
+    /// Runs one stage on a batch and books it in the stage's stats. With <paramref name="alive"/> the
+    /// stage is masked: it leaves rows in place and clears the flags of those it drops, and counts,
+    /// bytes and lengths are over the rows alive before and after.
+    /// </summary>
+    static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch, bool[]? alive, ref int aliveCount, RunProgress progress)
     {
         long t0 = Stopwatch.GetTimestamp();
         var s = ctx.Stats;
         long droppedBefore = s.DroppedTotal;
         int before = aliveCount;
         s.In += before;
-        s.InBytes += AliveBytes(batch, alive);
-        var result = stage.ProcessMasked(batch, alive, ctx);
-        if (result.Length != batch.Length)
-            throw new InvalidOperationException($"stage '{named.Name}' returned {result.Length} rows for a masked batch of {batch.Length}");
-        int after = 0;
-        for (int i = 0; i < batch.Length; i++) if (alive[i]) after++;
-        long droppedNow = s.DroppedTotal - droppedBefore;
-        if (before - after != droppedNow)
-            throw new InvalidOperationException($"stage '{named.Name}' dropped {before - after} of {before} documents but recorded {droppedNow} drops");
-        aliveCount = after;
-        s.Out += after;
-        s.OutBytes += AliveBytes(result, alive);
-        if (after > 0) ObserveLengths(s, result, alive);
-        if (ctx.LiveIndex >= 0)
-        {
-            Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], before);
-            Interlocked.Add(ref progress.StageOut[ctx.LiveIndex], after);
-        }
-        s.Seconds += Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        return result;
-    }
-
-    static long AliveBytes(DocumentBatch batch, bool[] alive)
-    {
-        var offsets = batch.Text.ValueOffsets;
-        long bytes = 0;
-        for (int i = 0; i < batch.Length; i++) if (alive[i]) bytes += offsets[i + 1] - offsets[i];
-        return bytes;
-    }
-
-    static DocumentBatch ApplyStage(Stage stage, StageContext ctx, DocumentBatch batch, RunProgress progress)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        var s = ctx.Stats;
-        long droppedBefore = s.DroppedTotal;
-        s.In += batch.Length;
-        s.InBytes += batch.TextBytes;
+        s.InBytes += Alive(batch, alive).Bytes;
         DocumentBatch result;
         switch (stage)
         {
+            case IMaskedStage m when alive is not null:
+                result = m.ProcessMasked(batch, alive, ctx);
+                if (result.Length != batch.Length)
+                    throw new InvalidOperationException($"stage '{stage.Name}' returned {result.Length} rows for a masked batch of {batch.Length}");
+                break;
             case MapStage m:
                 result = m.Process(batch, ctx);
                 break;
@@ -650,21 +616,35 @@ public sealed class PipelineRunner
             default:
                 throw new InvalidOperationException($"stage '{stage.Name}' cannot run inside a segment");
         }
+        var (after, outBytes) = Alive(result, alive);
         long droppedNow = s.DroppedTotal - droppedBefore;
-        long kept = batch.Length - droppedNow;
-        if (stage is ExpandStage) s.Added += result.Length - kept;
-        else if (result.Length != kept)
-            throw new InvalidOperationException($"stage '{stage.Name}' returned {result.Length} of {batch.Length} documents but recorded {droppedNow} drops");
-        s.Out += result.Length;
-        s.OutBytes += result.TextBytes;
-        ObserveLengths(s, result);
+        long kept = before - droppedNow;
+        if (stage is ExpandStage) s.Added += after - kept;
+        else if (after != kept)
+            throw new InvalidOperationException($"stage '{stage.Name}' returned {after} of {before} documents but recorded {droppedNow} drops");
+        aliveCount = after;
+        s.Out += after;
+        s.OutBytes += outBytes;
+        if (after > 0) ObserveLengths(s, result, alive);
         if (ctx.LiveIndex >= 0)
         {
-            Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], batch.Length);
-            Interlocked.Add(ref progress.StageOut[ctx.LiveIndex], result.Length);
+            Interlocked.Add(ref progress.StageIn[ctx.LiveIndex], before);
+            Interlocked.Add(ref progress.StageOut[ctx.LiveIndex], after);
         }
         s.Seconds += Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return result;
+    }
+
+    /// <summary>Rows and text bytes of a batch, or of its alive rows.</summary>
+    static (int Rows, long Bytes) Alive(DocumentBatch batch, bool[]? alive)
+    {
+        if (alive is null) return (batch.Length, batch.TextBytes);
+        var offsets = batch.Text.ValueOffsets;
+        int rows = 0;
+        long bytes = 0;
+        for (int i = 0; i < batch.Length; i++)
+            if (alive[i]) { rows++; bytes += offsets[i + 1] - offsets[i]; }
+        return (rows, bytes);
     }
 
     static IEnumerable<DocumentBatch> ReadSpill(string dir, int p, bool expected)
