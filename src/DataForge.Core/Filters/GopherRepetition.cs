@@ -151,7 +151,8 @@ public static class GopherRepetitionRules
         foreach (var pair in o.DupNGrams) minN = Math.Min(minN, (int)pair[0]);
         if (nTok < minN) return null;
         int total = s.Start[nTok];
-        // Prefix keys of the joined stream at each word start.
+        // Prefix keys of the joined stream at each word start (marks left by the previous document cleared first).
+        Array.Clear(s.PrefixRepeats, 0, nTok + 1);
         s.Counter.Reset(nTok);
         for (int i = 0; i < nTok; i++)
         {
@@ -198,17 +199,10 @@ public static class GopherRepetitionRules
                     else idx = i + 1;
                 }
             }
-            if ((double)repeated / textLen > pair[1])
-            {
-                ClearPrefixMarks(s, nTok);
-                return $"{Stage}.duplicated_{n}_n_grams";
-            }
+            if ((double)repeated / textLen > pair[1]) return $"{Stage}.duplicated_{n}_n_grams";
         }
-        ClearPrefixMarks(s, nTok);
         return null;
     }
-
-    static void ClearPrefixMarks(RepetitionScratch s, int nTok) => Array.Clear(s.PrefixRepeats, 0, nTok + 1);
 
     /// <summary>Moves the marked positions (ascending) into <paramref name="into"/> and clears their marks.</summary>
     static int Collect(RepetitionScratch s, ReadOnlySpan<int> positions, int count, int[] into)

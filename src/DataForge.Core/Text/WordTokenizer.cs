@@ -181,7 +181,7 @@ public static class WordTokenizer
     static bool IsWhole(ReadOnlySpan<char> s)
     {
         if (s.Length < 2) return true;
-        if (s[^1] == '.' && s.Length <= 8 && AbbreviationLookup.Contains(s)) return true;
+        if (s[^1] == '.' && s.Length <= MaxAbbreviationLength && AbbreviationLookup.Contains(s)) return true;
         // URLs and e-mail addresses are single tokens (spaCy's url_match and token_match).
         if (s.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("www.", StringComparison.OrdinalIgnoreCase))
             return !IsSuffixChar(s[^1]) || s[^1] == '/';
