@@ -71,14 +71,20 @@ public sealed class TokenFile : IDisposable
     public void Read(long start, Span<long> dst)
     {
         if (start < 0 || start + dst.Length > Count) throw new ArgumentOutOfRangeException(nameof(start));
+        // One bulk copy out of the mapping, then widen (the accessor's per-element reads check bounds each time).
+        var handle = _view!.SafeMemoryMappedViewHandle;
         if (_width == 2)
         {
             Span<ushort> tmp = dst.Length <= 8192 ? stackalloc ushort[dst.Length] : new ushort[dst.Length];
-            for (int i = 0; i < dst.Length; i++) tmp[i] = _view!.ReadUInt16((start + i) * 2);
+            handle.ReadSpan((ulong)(_view.PointerOffset + start * 2), tmp);
             for (int i = 0; i < dst.Length; i++) dst[i] = tmp[i];
         }
         else
-            for (int i = 0; i < dst.Length; i++) dst[i] = _view!.ReadUInt32((start + i) * 4);
+        {
+            Span<uint> tmp = dst.Length <= 4096 ? stackalloc uint[dst.Length] : new uint[dst.Length];
+            handle.ReadSpan((ulong)(_view.PointerOffset + start * 4), tmp);
+            for (int i = 0; i < dst.Length; i++) dst[i] = tmp[i];
+        }
     }
 
     public void Dispose()
@@ -196,7 +202,7 @@ public sealed class CurriculumData : IDisposable
                 var dir = new TokenDir(s.Path);
                 if (!Sources.TryGetValue(dir.Path, out var src))
                 {
-                    src = new TrainSource(dir, context, SplitMix64.Mix((ulong)o.Seed, (ulong)StableHash(dir.Path)));
+                    src = new TrainSource(dir, context, SplitMix64.Mix((ulong)o.Seed, DataForge.Synth.SynthRandom.Hash(dir.Path)));
                     Sources[dir.Path] = src;
                 }
                 if (s.MaxEpochs is { } cap) src.MaxEpochs = src.MaxEpochs is { } old ? Math.Min(old, cap) : cap;
@@ -204,13 +210,6 @@ public sealed class CurriculumData : IDisposable
             }
             _phases.Add((p, mix));
         }
-    }
-
-    static long StableHash(string s)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (char c in s) { h ^= c; h *= 1099511628211UL; }
-        return (long)h;
     }
 
     /// <summary>The phase that covers step s (1-based).</summary>
