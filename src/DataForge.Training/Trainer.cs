@@ -66,6 +66,9 @@ public static class Trainer
         int vocab = o.Model.VocabSize ?? first.VocabSize;
         if (vocab < first.VocabSize) throw new InvalidDataException($"model.vocab_size {vocab} is smaller than the data's {first.VocabSize}");
         var valDir = o.Eval.Data is { } vd ? new TokenDir(vd) : first;
+        // Its end-of-text id goes into the exported config and stops samples: it must be the training data's.
+        if (valDir.VocabSize != first.VocabSize || valDir.EotId != first.EotId)
+            throw new InvalidDataException($"{valDir.Path}: vocab_size {valDir.VocabSize} / eot_id {valDir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
         using var val = valDir.Open("val");
         string? tokDir = o.Tokenizer ?? first.Tokenizer;
         ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
@@ -211,7 +214,7 @@ public static class Trainer
     {
         if (!Directory.Exists(root)) return null;
         return Directory.GetDirectories(root, "step-*")
-            .Where(d => File.Exists(Path.Combine(d, "state.json")))
+            .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "state.json")))
             .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault();
     }
 
