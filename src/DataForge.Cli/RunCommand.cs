@@ -23,8 +23,8 @@ public static class RunCommand
             string file = parse.GetValue(pipelineArg)!;
             if (File.Exists(file) && ValidateCommand.Detect(file) == ConfigKind.Workflow)
             {
-                if (parse.GetValue(output) is not null || parse.GetValue(resume) || parse.GetValue(limit) is not null)
-                    throw new CliUsageException($"{file} is a workflow: --output, --resume and --limit apply to pipelines; put them in the workflow's steps");
+                if (parse.GetValue(output) is not null || parse.GetValue(resume) || parse.GetValue(overwrite) || parse.GetValue(limit) is not null || parse.GetResult(workers) is { Implicit: false })
+                    throw new CliUsageException($"{file} is a workflow: --output, --resume, --overwrite, --limit and --workers apply to pipelines; put them in the workflow's steps");
                 return Workflow.Load(file).Run(io);
             }
             int w = parse.GetValue(workers);

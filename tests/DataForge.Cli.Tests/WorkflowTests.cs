@@ -53,5 +53,12 @@ public class WorkflowTests
         var (code2, _, err2) = CliTests.Cli("run", wf, "--limit", "3");
         Assert.Equal(ExitCodes.Usage, code2);
         Assert.Contains("is a workflow", err2, StringComparison.Ordinal);
+        // Pipeline-only flags are refused, not silently dropped.
+        foreach (var flags in new[] { new[] { "--overwrite" }, new[] { "--workers", "2" } })
+        {
+            var (code3, _, err3) = CliTests.Cli(["run", wf, .. flags]);
+            Assert.Equal(ExitCodes.Usage, code3);
+            Assert.Contains("is a workflow", err3, StringComparison.Ordinal);
+        }
     }
 }
