@@ -228,7 +228,7 @@ public sealed class BpeTrainer
                         for (int i = 0; i < batch.Length; i++) yield return batch.Text.GetString(i);
                 continue;
             }
-            using var reader = new StreamReader(f, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+            using var reader = new StreamReader(DataForge.IO.InputFiles.OpenDecompressed(f), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
             var buf = new char[1 << 20];
             int have = 0;
             while (true)
