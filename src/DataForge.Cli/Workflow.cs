@@ -24,15 +24,7 @@ public sealed class Workflow
     public static Workflow Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
-        JsonNodeP root;
-        try
-        {
-            root = JsonTree.Parse(File.ReadAllBytes(path), path);
-        }
-        catch (JsonSyntaxException ex)
-        {
-            throw new ConfigException([new ConfigError(path, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]);
-        }
+        var root = JsonTree.ParseConfig(File.ReadAllBytes(path), path);
         var errors = new List<ConfigError>();
         void Error(JsonNodeP at, string message, string? jsonPath = null) => errors.Add(new ConfigError(path, at.Line, at.Column, jsonPath ?? at.Path, message));
         if (root.Kind != JsonKind.Object) throw new ConfigException([new ConfigError(path, root.Line, root.Column, "$", "expected a JSON object")]);

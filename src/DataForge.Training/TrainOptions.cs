@@ -86,15 +86,7 @@ public sealed class TrainOptions : IValidatableOptions
     public static TrainOptions Load(string path) => Parse(File.ReadAllBytes(path), path);
 
     public static TrainOptions Parse(ReadOnlySpan<byte> json, string file)
-    {
-        JsonNodeP root;
-        try { root = JsonTree.Parse(json, file); }
-        catch (JsonSyntaxException ex) { throw new ConfigException([new ConfigError(file, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]); }
-        var errors = new List<ConfigError>();
-        var o = OptionsBinder.Bind(typeof(TrainOptions), root, file, errors) as TrainOptions;
-        if (o is null || errors.Count > 0) throw new ConfigException(errors);
-        return o;
-    }
+        => OptionsBinder.BindConfig<TrainOptions>(json, file);
 
     internal string ToJson()
     {

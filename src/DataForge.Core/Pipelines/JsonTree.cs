@@ -80,6 +80,13 @@ public sealed class JsonSyntaxException(string file, long line, long column, str
 
 public static class JsonTree
 {
+    /// <summary><see cref="Parse"/> for a configuration file: a syntax error becomes a <see cref="ConfigException"/> with line and column.</summary>
+    public static JsonNodeP ParseConfig(ReadOnlySpan<byte> utf8, string fileName)
+    {
+        try { return Parse(utf8, fileName); }
+        catch (JsonSyntaxException ex) { throw new ConfigException([new ConfigError(fileName, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]); }
+    }
+
     /// <summary>Parses <paramref name="utf8"/>; comments and trailing commas are allowed.</summary>
     public static JsonNodeP Parse(ReadOnlySpan<byte> utf8, string fileName)
     {

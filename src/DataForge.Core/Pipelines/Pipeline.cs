@@ -58,9 +58,7 @@ public sealed class Pipeline
     /// <summary>Parses and validates; throws <see cref="ConfigException"/> listing every error.</summary>
     public static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride = null)
     {
-        JsonNodeP root;
-        try { root = JsonTree.Parse(json, file); }
-        catch (JsonSyntaxException ex) { throw new ConfigException([new ConfigError(file, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]); }
+        var root = JsonTree.ParseConfig(json, file);
         var errors = new List<ConfigError>();
         var settings = OptionsBinder.Bind(typeof(PipelineSettings), root, file, errors, RootReserved) as PipelineSettings;
         if (root.Kind != JsonKind.Object) throw new ConfigException(errors);

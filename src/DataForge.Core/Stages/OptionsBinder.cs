@@ -10,6 +10,16 @@ namespace DataForge.Stages;
 /// </summary>
 public static class OptionsBinder
 {
+    /// <summary>A whole configuration file bound to <typeparamref name="T"/>; every error at once as a <see cref="ConfigException"/>.</summary>
+    public static T BindConfig<T>(ReadOnlySpan<byte> json, string file) where T : class
+    {
+        var root = JsonTree.ParseConfig(json, file);
+        var errors = new List<ConfigError>();
+        var bound = Bind(typeof(T), root, file, errors) as T;
+        if (bound is null || errors.Count > 0) throw new ConfigException(errors);
+        return bound;
+    }
+
     /// <summary>
     /// Binds <paramref name="node"/> to a new <paramref name="optionsType"/>. Keys listed in
     /// <paramref name="reservedKeys"/> belong to the caller (for example <c>type</c>) and are skipped.

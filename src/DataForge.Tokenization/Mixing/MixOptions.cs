@@ -110,13 +110,5 @@ public sealed class MixConfig : MixSettings
     }
 
     public static MixConfig Parse(ReadOnlySpan<byte> json, string file)
-    {
-        JsonNodeP root;
-        try { root = JsonTree.Parse(json, file); }
-        catch (JsonSyntaxException ex) { throw new ConfigException([new ConfigError(file, (int)ex.Line, (int)ex.Column, "$", ex.Reason)]); }
-        var errors = new List<ConfigError>();
-        var cfg = OptionsBinder.Bind(typeof(MixConfig), root, file, errors) as MixConfig;
-        if (errors.Count > 0 || cfg is null) throw new ConfigException(errors);
-        return cfg;
-    }
+        => OptionsBinder.BindConfig<MixConfig>(json, file);
 }
