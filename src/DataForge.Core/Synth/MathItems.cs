@@ -276,7 +276,7 @@ public static class MathItems
         var lines = new List<string> { human };
         if (c != 0) lines.Add($"{Side(a - c, b)} = {d}");
         lines.Add($"{Side(a - c, 0)} = {d - b}");
-        lines.Add($"x = {d - b} / {(a - c < 0 ? $"({a - c})" : (a - c).ToString(Inv))} = {answer}");
+        lines.Add(string.Create(Inv, $"x = {d - b} / {(a - c < 0 ? string.Create(Inv, $"({a - c})") : (a - c).ToString(Inv))} = {answer}"));
         string prompt = lang == "zh" ? $"解方程：{human}，求 x。" : $"Solve for x: {human}";
         return new MathItem("equation", level, lang, prompt, Solution(lang, lines, "x = " + answer), MathRender.Ascii(expr), answer,
             [new("equation", $"{AsciiSide(a, b)} = {AsciiSide(c, d)}")]);
