@@ -25,7 +25,8 @@ public abstract class KeepFirstDedup(StageInit init) : GlobalStage(init)
     /// <summary>The document's key; false when the document takes no part (it is kept).</summary>
     protected abstract bool TryKey(DocumentBatch batch, int row, ref byte[] scratch, out UInt128 key);
 
-    string Reason => Type + ".duplicate";
+    string Reason => _reason ??= Type + ".duplicate";
+    string? _reason;
 
     public override IGlobalObserver CreateObserver(int partition, GlobalContext context)
     {

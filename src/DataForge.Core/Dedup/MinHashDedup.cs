@@ -156,8 +156,9 @@ public sealed class MinHashDedup : GlobalStage
         clock.Restart();
         var hist = new Histogram(Histogram.PowerOfTwoEdges(1 << 20));
         long clusters = 0, duplicates = 0;
+        // Sizes are counted at roots only, so a size above one marks a cluster root.
         for (int i = 0; i < total; i++)
-            if (sizes[i] > 1 && uf.Find(i) == i) { clusters++; hist.Add(sizes[i]); duplicates += sizes[i] - 1; }
+            if (sizes[i] > 1) { clusters++; hist.Add(sizes[i]); duplicates += sizes[i] - 1; }
         Parallel.For(0, manifests.Length, parallel, p =>
         {
             var rows = new ClusterRow[manifests[p].Rows];

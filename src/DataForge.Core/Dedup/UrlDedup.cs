@@ -90,7 +90,9 @@ public sealed class UrlDedup(UrlDedupOptions options, StageInit init) : KeepFirs
         if (batch.Url.IsNull(row) || batch.Url.GetValueLength(row) == 0) return false;
         string url = UrlNormalizer.Normalize(batch.Url.GetString(row), options.IgnoreScheme);
         if (url.Length == 0) return false;
-        key = XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(url));
+        int max = Encoding.UTF8.GetMaxByteCount(url.Length);
+        if (scratch.Length < max) scratch = new byte[Math.Max(max, 256)];
+        key = XxHash128.HashToUInt128(scratch.AsSpan(0, Encoding.UTF8.GetBytes(url, scratch)));
         return true;
     }
 }

@@ -118,9 +118,11 @@ public sealed class CodeEvidence
             if (sentenceEnd && words > 4) break;
             return true;
         }
+        // Every test below needs a line that does not end like a sentence.
+        if (sentenceEnd) return false;
         char last = line[^1];
         if (last is ';' or '{' && words <= 14) return true;
-        if (!sentenceEnd && words <= 12)
+        if (words <= 12)
         {
             // Shell: "for f in *.log; do", "$var" / "${var}" / "$(cmd)", and commands with -flags.
             if (line.EndsWith("; do", StringComparison.Ordinal) || line.EndsWith("; then", StringComparison.Ordinal)) return true;
@@ -130,11 +132,11 @@ public sealed class CodeEvidence
         }
         if (last == ':' && words <= 8 && line.Contains('(')) return true;
         foreach (var op in Operators)
-            if (line.Contains(op, StringComparison.Ordinal) && !sentenceEnd) return true;
+            if (line.Contains(op, StringComparison.Ordinal)) return true;
         // A call or an assignment on a line of its own: name(...) or name = value.
         int i = 0;
         while (i < line.Length && (char.IsLetterOrDigit(line[i]) || line[i] is '_' or '.' or '[' or ']' or '\'' or '"')) i++;
-        if (i > 0 && i < line.Length && !sentenceEnd)
+        if (i > 0 && i < line.Length)
         {
             var rest = line[i..].TrimStart();
             if (rest.Length > 0 && rest[0] == '(' && last is ')' or ';' or ',' or '(') return true;
@@ -143,7 +145,7 @@ public sealed class CodeEvidence
         // Dense symbols: at least one in six characters.
         int sym = 0;
         foreach (char c in line) if (CodeSymbols.Contains(c)) sym++;
-        return line.Length >= 6 && sym * 6 >= line.Length && !sentenceEnd;
+        return line.Length >= 6 && sym * 6 >= line.Length;
     }
 
     static bool HasFlag(ReadOnlySpan<char> line)
