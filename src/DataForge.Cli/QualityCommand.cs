@@ -222,9 +222,10 @@ public static class QualityCommand
             foreach (var file in InputList(parse.GetValue(input)!))
             {
                 bool json = LabelledText.IsJsonl(file);
-                foreach (var chunk in Chunks(LabelledText.Lines(file).Select(l => l.Line), 4096))
+                foreach (var chunk in LabelledText.Lines(file).Chunk(4096))
                 {
-                    var lines = chunk.Where(l => l.Length > 0).ToArray();
+                    // Each line keeps its number in the file, so errors point at it.
+                    var lines = chunk.Where(l => l.Line.Length > 0).ToArray();
                     var texts = new byte[lines.Length][];
                     var nodes = new JsonObject?[lines.Length];
                     var scores = new float[lines.Length];
@@ -236,16 +237,16 @@ public static class QualityCommand
                             {
                                 try
                                 {
-                                    nodes[i] = JsonNode.Parse(lines[i]) as JsonObject;
+                                    nodes[i] = JsonNode.Parse(lines[i].Line) as JsonObject;
                                     texts[i] = Encoding.UTF8.GetBytes(nodes[i]?["text"]?.GetValue<string>()!);
                                 }
                                 catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentNullException)
                                 {
-                                    throw new Execution.InputException($"{file}:{docs + i + 1}", "expected a JSON object with a string \"text\" field", ex);
+                                    throw new Execution.InputException($"{file}:{lines[i].Number}", "expected a JSON object with a string \"text\" field", ex);
                                 }
                             }
-                            else if (json) texts[i] = JsonText(lines[i], file, docs + i + 1);
-                            else texts[i] = Encoding.UTF8.GetBytes(lines[i]);
+                            else if (json) texts[i] = JsonText(lines[i].Line, file, lines[i].Number);
+                            else texts[i] = Encoding.UTF8.GetBytes(lines[i].Line);
                             scores[i] = score(texts[i]);
                         });
                     }
@@ -257,7 +258,7 @@ public static class QualityCommand
                     {
                         bytes += texts[i].Length;
                         if (only) { writer.WriteLine(scores[i].ToString("R", CultureInfo.InvariantCulture)); continue; }
-                        var node = nodes[i] ?? new JsonObject { ["text"] = lines[i] };
+                        var node = nodes[i] ?? new JsonObject { ["text"] = lines[i].Line };
                         node[col] = scores[i];
                         writer.WriteLine(node.ToJsonString());
                     }
@@ -284,16 +285,5 @@ public static class QualityCommand
         {
         }
         throw new Execution.InputException($"{file}:{lineNumber}", "expected a JSON object with a string \"text\" field");
-    }
-
-    static IEnumerable<List<string>> Chunks(IEnumerable<string> lines, int size)
-    {
-        var chunk = new List<string>(size);
-        foreach (var l in lines)
-        {
-            chunk.Add(l);
-            if (chunk.Count == size) { yield return chunk; chunk = new List<string>(size); }
-        }
-        if (chunk.Count > 0) yield return chunk;
     }
 }

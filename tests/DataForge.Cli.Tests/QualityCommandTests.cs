@@ -63,6 +63,12 @@ public class QualityCommandTests
             Assert.Equal("pos0", first.RootElement.GetProperty("id").GetString());
             Assert.True(first.RootElement.GetProperty("quality").GetDouble() > 0.5);
         }
+
+        // A bad line in the second input, after a blank line, is reported with its own line number in its own file.
+        string bad = dir.Write("bad.jsonl", "{\"text\": \"fine words here\"}\n\n{\"text\": 5}\n");
+        (code, _, err) = Cli("quality", "score", "--model", dir["m.zip"], pos, bad, "-o", dir["bad-scored.jsonl"]);
+        Assert.Equal(1, code);
+        Assert.Contains("bad.jsonl:3: expected a JSON object", err, StringComparison.Ordinal);
     }
 
     [Fact]
