@@ -84,12 +84,19 @@ public static class InputFiles
         return Compression.None;
     }
 
-    /// <summary>The file name without compression and format extensions (for default source names).</summary>
-    public static string Stem(string path)
+    /// <summary>The file name without a compression extension (.gz, .zst, .zstd, any case).</summary>
+    public static string WithoutCompression(string path)
     {
         string name = Path.GetFileName(path);
         foreach (var ext in new[] { ".gz", ".zst", ".zstd" })
             if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) name = name[..^ext.Length];
+        return name;
+    }
+
+    /// <summary>The file name without compression and format extensions (for default source names).</summary>
+    public static string Stem(string path)
+    {
+        string name = WithoutCompression(path);
         int dot = name.IndexOf('.');
         return dot > 0 ? name[..dot] : name;
     }

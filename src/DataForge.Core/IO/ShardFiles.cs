@@ -15,6 +15,13 @@ public static class ShardFiles
             || n.Contains(".jsonl", StringComparison.Ordinal);
     }
 
+    /// <summary>JSON Lines by name: .jsonl or .json, optionally compressed, any case.</summary>
+    public static bool IsJsonl(string path)
+    {
+        string name = InputFiles.WithoutCompression(path);
+        return name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+    }
+
     public static SourceStage ReaderFor(string path)
     {
         var init = new StageInit { Name = "inspect", Type = "inspect", BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))! };
@@ -22,7 +29,7 @@ public static class ShardFiles
         string n = Path.GetFileName(path);
         if (n.EndsWith(".parquet", StringComparison.Ordinal)) return new ParquetSource(new TableReaderOptions { Paths = paths }, init);
         if (n.EndsWith(".arrow", StringComparison.Ordinal)) return new ArrowSource(new TableReaderOptions { Paths = paths }, init);
-        if (n.Contains(".jsonl", StringComparison.Ordinal) || n.EndsWith(".json", StringComparison.Ordinal))
+        if (n.Contains(".jsonl", StringComparison.Ordinal) || IsJsonl(path))
             return new JsonlSource(new JsonlReaderOptions { Paths = paths }, init);
         throw new InputException($"{path}: unknown shard format; expected .parquet, .arrow or .jsonl[.gz|.zst]");
     }

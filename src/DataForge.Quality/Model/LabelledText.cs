@@ -14,13 +14,7 @@ public static class LabelledText
         return files;
     }
 
-    public static bool IsJsonl(string path)
-    {
-        string name = Path.GetFileName(path);
-        foreach (var ext in new[] { ".gz", ".zst", ".zstd" })
-            if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) name = name[..^ext.Length];
-        return name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
-    }
+    public static bool IsJsonl(string path) => ShardFiles.IsJsonl(path);
 
     /// <summary>
     /// Documents of the files: JSONL (and Parquet/Arrow shards) through DataForge's readers, so compressed input,
