@@ -26,7 +26,7 @@ public sealed class LrSchedule
     public static LrSchedule From(TrainOptions o)
     {
         var s = o.Schedule;
-        int t = s.Type == "wsd" ? s.DecayStart ?? (int)Math.Round(o.Steps * 0.9) : s.WarmupSteps;
+        int t = s.Type == "wsd" ? s.DecayStartFor(o.Steps) : s.WarmupSteps;
         return new LrSchedule(s.Type, o.Optimizer.Lr, o.Optimizer.MinLr, s.WarmupSteps, t, o.Steps, s.Decay, s.HalfLife);
     }
 

@@ -69,7 +69,7 @@ public sealed class TrainOptions : IValidatableOptions
         }
         if (Schedule.Type == "wsd")
         {
-            int decayStart = Schedule.DecayStart ?? (int)Math.Round(Steps * 0.9);
+            int decayStart = Schedule.DecayStartFor(Steps);
             if (decayStart < Schedule.WarmupSteps) v.Error("schedule", $"decay_start ({decayStart}) must be >= warmup_steps ({Schedule.WarmupSteps})");
             if (decayStart > Steps) v.Error("schedule", $"decay_start ({decayStart}) must be <= steps ({Steps})");
         }
@@ -187,6 +187,9 @@ public sealed class ScheduleOptions
 
     [Option("wsd: step T where decay starts (default: 90% of steps, so the decay is about 10% of the tokens).", Min = 0)]
     public int? DecayStart { get; set; }
+
+    /// <summary>The step where the decay starts: <see cref="DecayStart"/>, by default 90% of the run.</summary>
+    internal int DecayStartFor(int steps) => DecayStart ?? (int)Math.Round(steps * 0.9);
 
     [Option("wsd decay shape: exponential (eta * 0.5^((s - T) / half_life)), linear or cosine to min_lr.",
         AllowedValues = ["exponential", "linear", "cosine"])]

@@ -38,6 +38,10 @@ public sealed class TrainingInterruptedException(string message, int step) : Ope
 /// </summary>
 public static class Trainer
 {
+    // Written files are indented; snake_case for the configs and reports others read.
+    static readonly JsonSerializerOptions Snake = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
     public static TrainResult Run(TrainOptions o, TrainRunOptions run)
@@ -186,7 +190,7 @@ public static class Trainer
             File.WriteAllText(Path.Combine(runDir, "samples.txt"), sb.ToString());
         }
         var reports = data.Sources.Values.Select(src => new SourceReport(src.Dir.Path, src.Windows, src.Drawn, src.Epochs, src.MaxEpochs, src.Exhausted)).ToList();
-        File.WriteAllText(Path.Combine(runDir, "sources.json"), JsonSerializer.Serialize(new { sources = reports, stopped_because = stopped }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n");
+        File.WriteAllText(Path.Combine(runDir, "sources.json"), JsonSerializer.Serialize(new { sources = reports, stopped_because = stopped }, Snake) + "\n");
         return new TrainResult(runDir, step, tokens, lastLoss, lastVal, reports, stopped);
     }
 
@@ -244,7 +248,7 @@ public static class Trainer
             ["picker"] = data.Picker.State.ToString(CultureInfo.InvariantCulture),
             ["sources"] = data.Sources.ToDictionary(kv => kv.Key, kv => kv.Value.Drawn),
         };
-        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, Indented) + "\n");
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
         var all = Directory.GetDirectories(root, "step-*").Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal)).OrderBy(d => d, StringComparer.Ordinal).ToList();
@@ -286,7 +290,7 @@ public static class Trainer
             ["torch_dtype"] = "float32",
             ["dataforge"] = m,
         };
-        return JsonSerializer.Serialize(cfg, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n";
+        return JsonSerializer.Serialize(cfg, Snake) + "\n";
     }
 
     /// <summary>Loads a model saved by <see cref="Export"/> (a final/ or checkpoint directory).</summary>
@@ -296,7 +300,7 @@ public static class Trainer
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{cfgPath}: not found (expected a run's final/ or checkpoint directory)");
         using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
         var r = doc.RootElement;
-        var m = r.GetProperty("dataforge").Deserialize<ModelOptions>(new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        var m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
         var model = new GptModel(m, r.GetProperty("vocab_size").GetInt32(), device, 0);
         model.Load(Safetensors.Read(Path.Combine(dir, "model.safetensors")), dir);
         return (model, r.GetProperty("eos_token_id").GetInt32());
