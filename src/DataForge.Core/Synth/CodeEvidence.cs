@@ -235,7 +235,8 @@ public sealed class CodeEvidence
         return new CodeFindings(score, score >= 0.5 || codeLines > 0 ? lang : null, fenced, codeLines, longest, density);
     }
 
-    static string NormalizeLang(ReadOnlySpan<char> info) => info.ToString().ToLowerInvariant() switch
+    /// <summary>A fence info word as the language name code_score reports (py -> python, c++ -> cpp ...).</summary>
+    internal static string NormalizeLang(ReadOnlySpan<char> info) => info.ToString().ToLowerInvariant() switch
     {
         "py" or "python" or "python3" => "python",
         "js" or "javascript" or "jsx" or "node" => "javascript",

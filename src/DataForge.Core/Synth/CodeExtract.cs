@@ -42,7 +42,7 @@ public static class CodeBlocks
                 int j = i + 1;
                 while (j < lines.Length && !lines[j].TrimStart().StartsWith(fence, StringComparison.Ordinal)) j++;
                 for (int k = i; k <= Math.Min(j, lines.Length - 1); k++) isCode[k] = true;
-                if (j > i + 1) blocks.Add((i + 1, j, info.Length > 0 ? info.Split(' ')[0].ToLowerInvariant() : null, true));
+                if (j > i + 1) blocks.Add((i + 1, j, info.Length > 0 ? CodeEvidence.NormalizeLang(info.Split(' ')[0]) : null, true));
                 i = j;
                 continue;
             }
