@@ -62,6 +62,17 @@ public class LineSentenceDedupTests
     }
 
     [Fact]
+    public void Line_dedup_drops_a_document_left_with_only_blank_lines()
+    {
+        using var dir = new TempDir();
+        var docs = Enumerable.Range(0, 4).Select(i => ($"d{i}", i == 3 ? "Share on Facebook\n\nA line of its own." : "Share on Facebook\n\n\nSubscribe to our newsletter")).ToList();
+        string input = MinHashTests.WriteJsonl(dir, "c.jsonl", docs);
+        var r = Run(PipelineJson(input, dir["o"], """{"type": "line_dedup", "max_occurrences": 2}"""));
+        Assert.Equal([("d3", "\nA line of its own.")], ReadDocs(dir["o"]));
+        Assert.Equal(3, r.Stats.Stages.Single(s => s.Type == "line_dedup").Dropped["line_dedup.empty"]);
+    }
+
+    [Fact]
     public void Sentence_dedup_removes_spans_seen_earlier_and_leaves_short_documents_alone()
     {
         using var dir = new TempDir();

@@ -121,6 +121,13 @@ public class CodeScoreTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Code_extract_names_fence_languages_as_code_score_does()
+    {
+        var blocks = CodeBlocks.Find("Run this:\n\n```py\nprint(1)\nprint(2)\n```\n\nand this:\n\n```c++ linenums\nint a;\nint b;\n```", 2, 40);
+        Assert.Equal(["python", "cpp"], blocks.Select(b => b.Lang));
+    }
+
+    [Fact]
     public void Code_extract_keeps_explanation_and_dedents()
     {
         string text = "Intro paragraph far away.\n\nTo sum a list, loop over it:\n\n    total = 0\n    for x in xs:\n        total += x\n\nThe loop adds each item.\n\nUnrelated ending.";
