@@ -5,12 +5,14 @@ using DataForge.Stages;
 
 namespace DataForge.Cli;
 
-/// <summary>Exit codes (DESIGN.md): 0 ok, 1 failure at run time, 2 bad usage or invalid config.</summary>
+/// <summary>Exit codes: 0 ok, 1 failure at run time, 2 bad usage or invalid config, 3 output directory in use.</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;
     public const int Failure = 1;
     public const int Usage = 2;
+    /// <summary>Another DataForge process holds the output directory's lock.</summary>
+    public const int Busy = 3;
 }
 
 /// <summary>The <c>dataforge</c> command line, runnable in-process (tests pass their own writers).</summary>
@@ -24,6 +26,8 @@ public static class DataForgeCli
     {
         var io = new CliIO(stdout, stderr, interactive);
         var root = new RootCommand("DataForge: curate raw text into pretraining corpora and train small language models on them.");
+        var verbose = new Option<bool>("--verbose") { Description = "Print the stack trace of an unexpected error.", Recursive = true };
+        root.Options.Add(verbose);
         foreach (var c in new[]
                  {
                      RunCommand.Build(io), ValidateCommand.Build(io), StagesCommand.Build(io), SchemaCommand.Build(io),
@@ -31,6 +35,13 @@ public static class DataForgeCli
                  })
             root.Subcommands.Add(c);
         var parse = root.Parse(args);
+        // "dataforge nosuch --help" would print the root help and succeed; name the unknown command instead.
+        if (parse.CommandResult.Command == root && parse.UnmatchedTokens.Count > 0 && !args[0].StartsWith('-'))
+        {
+            stderr.WriteLine($"error: unknown command '{args[0]}'{Pipelines.NameSuggester.DidYouMean(args[0], root.Subcommands.Select(c => c.Name).ToList())}");
+            stderr.WriteLine("Run 'dataforge --help' for usage.");
+            return ExitCodes.Usage;
+        }
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) stderr.WriteLine($"error: {e.Message}");
@@ -43,15 +54,19 @@ public static class DataForgeCli
         }
         catch (Exception ex)
         {
-            return Report(ex, stderr);
+            return Report(ex, stderr, parse.GetValue(verbose));
         }
     }
 
-    /// <summary>Turns an exception into a message and an exit code; stack traces only for real bugs.</summary>
-    public static int Report(Exception ex, TextWriter stderr)
+    /// <summary>Turns an exception into one message and an exit code; a stack trace only with <paramref name="verbose"/>.</summary>
+    public static int Report(Exception ex, TextWriter stderr, bool verbose = false)
     {
+        if (verbose) stderr.WriteLine(ex.ToString());
         switch (ex)
         {
+            case OutputLockedException:
+                stderr.WriteLine($"error: {ex.Message}");
+                return ExitCodes.Busy;
             case ConfigException ce:
                 foreach (var e in ce.Errors) stderr.WriteLine(e.ToString());
                 return ExitCodes.Usage;
@@ -65,8 +80,8 @@ public static class DataForgeCli
                 stderr.WriteLine("cancelled");
                 return ExitCodes.Failure;
             default:
-                stderr.WriteLine($"error: {ex.GetType().Name}: {ex.Message}");
-                stderr.WriteLine(ex.StackTrace);
+                // An error no command anticipated: one line, and where to find the details.
+                stderr.WriteLine($"error: {ex.Message} ({ex.GetType().Name}{(verbose ? "" : "; run again with --verbose for the stack trace")})");
                 return ExitCodes.Failure;
         }
     }
