@@ -46,6 +46,7 @@ public static class RunCommand
                     Limit = lim,
                     Progress = progress,
                     Cancellation = cts.Token,
+                    Log = io.Err.WriteLine,
                 };
                 var result = ProgressDisplay.Track(io, progress, () => PipelineRunner.Run(pipeline, options));
                 var s = result.Stats;

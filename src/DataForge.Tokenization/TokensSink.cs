@@ -107,6 +107,7 @@ public sealed class TokensSink : SinkStage
                     }
                 }
             w.Complete(new JsonObject { ["val_fraction"] = _options.ValFraction, ["seed"] = _seed });
+            FaultPoints.At("tokens:assembled");
             if (Directory.Exists(parts)) Directory.Delete(parts, recursive: true);
             return OutputShards(outputDirectory, w);
         }

@@ -196,8 +196,16 @@ public class ExecutorTests
         var p = Parse(Pipe(input, dir["o"]));
         Assert.Contains("not empty", Assert.Throws<RunSetupException>(() => PipelineRunner.Run(p, new RunOptions())).Message);
         Assert.Contains("no interrupted run", Assert.Throws<RunSetupException>(() => PipelineRunner.Run(p, new RunOptions { Resume = true })).Message);
-        PipelineRunner.Run(p, new RunOptions { Overwrite = true });
-        Assert.False(File.Exists(dir["o/old.txt"]));
+        // --overwrite never deletes files DataForge did not write.
+        Assert.Contains("did not write", Assert.Throws<RunSetupException>(() => PipelineRunner.Run(p, new RunOptions { Overwrite = true })).Message);
+        Assert.Equal("x", File.ReadAllText(dir["o/old.txt"]));
+        File.Delete(dir["o/old.txt"]);
+        PipelineRunner.Run(p, new RunOptions());
+        // An earlier output is replaced, and the run says what it removes.
+        var log = new List<string>();
+        PipelineRunner.Run(p, new RunOptions { Overwrite = true, Log = log.Add });
+        Assert.Contains(log, l => l.Contains("removing the previous pipeline output", StringComparison.Ordinal) && l.Contains("manifest.json", StringComparison.Ordinal));
+        Assert.True(File.Exists(dir["o/_SUCCESS"]));
     }
 
     [Fact]

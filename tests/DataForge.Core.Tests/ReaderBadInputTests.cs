@@ -61,7 +61,7 @@ public class ReaderBadInputTests
     static byte[] ManyLines(int n) => Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, n).Select(i => $"{{\"id\":\"{i}\",\"text\":\"document number {i} with some words {i * 7919 % 1000}\"}}\n")));
 
     [Fact]
-    public void Truncated_gzip_fails_even_when_skipping()
+    public void Truncated_gzip_fails_or_keeps_what_was_read_when_skipping()
     {
         using var dir = new TempDir();
         using var ms = new MemoryStream();
@@ -71,7 +71,14 @@ public class ReaderBadInputTests
         Assert.Equal(20000, Run(Pipe("jsonl", ok, outDir: dir["ok"])).Stats.DocumentsOut);
         string cut = dir.Write("cut.jsonl.gz", full[..(full.Length / 2)]);
         Assert.Matches(@"cut\.jsonl\.gz:\d+: .*(truncated|corrupt)", Fails(Pipe("jsonl", cut, outDir: dir["o"])).Message);
-        Assert.Matches(@"cut\.jsonl\.gz:\d+: .*(truncated|corrupt)", Fails(Pipe("jsonl", cut, "skip", outDir: dir["s"])).Message);
+        // With on_error "skip" the lines before the cut are kept and the fault is recorded in rejects/ and stats.
+        var skipped = Run(Pipe("jsonl", cut, "skip", outDir: dir["s"]));
+        Assert.InRange(skipped.Stats.DocumentsOut, 1, 19999);
+        Assert.Equal(1, skipped.Stats.Rejected);
+        Assert.Equal(1, skipped.Stats.Stages[0].Counters["file_faults"]);
+        var fault = File.ReadAllLines(Path.Combine(dir["s"], "rejects", "part-00000.jsonl")).Single();
+        Assert.Matches(@"cut\.jsonl\.gz:\d+"".*(truncated|corrupt)", fault);
+        Assert.Equal(Enumerable.Range(0, (int)skipped.Stats.DocumentsOut).Select(i => i.ToString()), ReadDocs(dir["s"]).Select(d => d.Id));
         // Cut exactly after the deflate data but before the trailer: no partial line, still detected.
         string noTrailer = dir.Write("nt.jsonl.gz", full[..^8]);
         Assert.Contains("gzip", Fails(Pipe("jsonl", noTrailer, outDir: dir["nt"])).Message);
@@ -162,7 +169,11 @@ public class ReaderBadInputTests
     {
         using var dir = new TempDir();
         Assert.Contains("nope.jsonl: file not found", Fails(Pipe("jsonl", dir["nope.jsonl"], outDir: dir["o"])).Message);
-        Assert.Contains("*.jsonl: no files match", Fails(Pipe("jsonl", dir["*.jsonl"], outDir: dir["o2"])).Message);
+        Directory.CreateDirectory(dir["in"]);
+        Assert.Contains("*.jsonl: no files match", Fails(Pipe("jsonl", dir["in/*.jsonl"], outDir: dir["o2"])).Message);
+        // Nothing was written for a run that could not start.
+        Assert.False(Directory.Exists(dir["o"]));
+        Assert.False(Directory.Exists(dir["o2"]));
     }
 
     [Fact]

@@ -53,13 +53,29 @@ public sealed class SourceContext
     /// with "skip" the record goes to rejects/ and counts as rejected.
     /// </summary>
     /// <param name="location">Where the record is: <c>file:line</c>, <c>file: row N</c>, or the file.</param>
-    public void Reject(string location, string error, ReadOnlySpan<byte> record)
+    /// <param name="recordIsPrefix">The record given is only the start of the bad record (a line too long to hold).</param>
+    public void Reject(string location, string error, ReadOnlySpan<byte> record, bool recordIsPrefix = false)
     {
         if (OnError != "skip") throw new InputException($"{location}: {error}");
         Stats.Rejected++;
         Stats.In++;
-        RejectWriter?.Write(location, error, record);
+        RejectWriter?.Write(location, error, record, recordIsPrefix);
     }
+
+    /// <summary>
+    /// A file, or the rest of it, cannot be read (corrupt or truncated compression, a damaged Parquet or
+    /// Arrow file). With on_error "fail" this throws; with "skip" the fault is recorded in rejects/ (counted
+    /// as one rejected record, and as <c>file_faults</c> in the reader's stats) and the reader stops reading
+    /// that file, keeping every record it read before the fault.
+    /// </summary>
+    public void FileFault(string location, string reason)
+    {
+        if (OnError != "skip") throw new InputException(location, reason);
+        Stats.AddCounter("file_faults", 1);
+        Reject(location, reason + "; the rest of the file was not read", default);
+    }
+
+    public bool Skipping => OnError == "skip";
 }
 
 /// <summary>What a sink sees when it opens a partition.</summary>

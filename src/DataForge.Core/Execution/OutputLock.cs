@@ -92,8 +92,28 @@ public sealed class OutputLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Undoes the directory's creation when a command fails before writing anything: if acquiring the
+    /// lock created it and it holds only bookkeeping files, it is removed (the lock is released).
+    /// </summary>
+    public void RemoveIfUnused()
+    {
+        if (!CreatedDirectory || !OutputDirectory.IsEmpty(Directory)) return;
+        Dispose();
+        try
+        {
+            foreach (var f in System.IO.Directory.EnumerateFiles(Directory)) File.Delete(f);
+            System.IO.Directory.Delete(Directory);
+        }
+        catch (IOException) { }
+    }
+
+    bool _released;
+
     public void Dispose()
     {
+        if (_released) return;
+        _released = true;
         // The lock file itself stays: deleting it would let a process that opened it just before lock an
         // orphaned file while a third creates a new one. The info file goes before the lock is released.
         try { File.Delete(_infoPath); } catch (IOException) { }

@@ -19,6 +19,8 @@ public sealed class RunOptions
     public long? Limit { get; init; }
     public RunProgress Progress { get; init; } = new();
     public CancellationToken Cancellation { get; init; }
+    /// <summary>Where the run says what it does to the output directory (for example what --overwrite removes).</summary>
+    public Action<string>? Log { get; init; }
 }
 
 /// <summary>Live counters for progress displays; read from another thread.</summary>
@@ -128,26 +130,38 @@ public sealed class PipelineRunner
         string work = Path.Combine(outDir, WorkDir);
         if (options.Resume && File.Exists(Path.Combine(outDir, "_SUCCESS")))
         {
+            using var done = OutputLock.Acquire(outDir, "run");
             // Finished already; a kill during the final clean-up may have left the work directory.
             if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
             return LoadFinished(outDir);
         }
-        PrepareOutput(outDir, options);
 
-        // Plan partitions (deterministic: never depends on the worker count).
+        // Plan partitions before anything is written, so a missing or unreadable input leaves no trace
+        // (deterministic: never depends on the worker count).
         var planCtx = new PlanContext { Settings = pipeline.Settings };
         var partitions = new List<(SourceStage Source, PartitionSpec Spec)>();
         foreach (var src in pipeline.Sources)
             foreach (var spec in src.Plan(planCtx))
                 partitions.Add((src, spec with { Index = partitions.Count }));
+        var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
+            .Select(f => { var fi = new FileInfo(f); return $"{f}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}"; }).ToList();
+
+        using var outputLock = OutputLock.Acquire(outDir, "run");
+        try
+        {
+            PrepareOutput(outDir, options);
+            CheckRunIdentity(work, pipeline, partitions.Select(p => p.Spec.Description).ToList(), inputs, options);
+        }
+        catch
+        {
+            outputLock.RemoveIfUnused();
+            throw;
+        }
         progress.PartitionsTotal = partitions.Count;
         progress.StageNames = pipeline.Stages.Select(s => s.Name).ToArray();
         progress.StageIn = new long[pipeline.Stages.Count];
         progress.StageOut = new long[pipeline.Stages.Count];
         progress.TotalBytes = partitions.Sum(p => p.Spec.Bytes);
-        var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
-            .Select(f => { var fi = new FileInfo(f); return $"{f}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}"; }).ToList();
-        CheckRunIdentity(work, pipeline, partitions.Select(p => p.Spec.Description).ToList(), inputs, options);
 
         var segments = Segments(pipeline.Stages);
         int workers = options.Limit is not null ? 1 : Math.Max(1, options.Workers);
@@ -171,10 +185,12 @@ public sealed class PipelineRunner
             fragments[k] = [.. results];
             if (seg.GlobalAfter is { } g)
             {
+                FaultPoints.At("run:observed");
                 progress.Phase = $"resolving {g.Name}";
                 var gstats = new StageStats { Name = g.Name, Type = g.Type };
                 g.Resolve(GlobalCtx(g, work, pipeline, partitions.Count, options, gstats));
                 seg.ResolveStats = gstats;
+                FaultPoints.At("run:resolved");
             }
         }
 
@@ -224,11 +240,15 @@ public sealed class PipelineRunner
             throw new InvalidOperationException($"accounting does not balance: in {stats.DocumentsIn} + added {stats.Added} != out {stats.DocumentsOut} + dropped {stats.Dropped} + rejected {stats.Rejected}");
 
         progress.Phase = "finishing output";
+        FaultPoints.At("run:before-finish");
         var finished = pipeline.Sink.Finish(outDir, shards).ToList();
+        FaultPoints.At("run:finished");
         WriteJson(Path.Combine(outDir, "stats.json"), stats.Write);
         WriteJson(Path.Combine(outDir, "manifest.json"), w => WriteManifest(w, pipeline, finished));
+        FaultPoints.At("run:manifest");
         // _SUCCESS first: a kill while the work directory is being removed leaves a finished run.
         File.WriteAllText(Path.Combine(outDir, "_SUCCESS"), "");
+        FaultPoints.At("run:success");
         Directory.Delete(work, recursive: true);
         progress.Phase = "done";
         return new RunResult(outDir, stats, finished);
@@ -266,22 +286,19 @@ public sealed class PipelineRunner
 
     static void PrepareOutput(string outDir, RunOptions options)
     {
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+        if (options.Resume && !OutputDirectory.IsEmpty(outDir))
         {
-            if (options.Resume)
-            {
-                if (!Directory.Exists(Path.Combine(outDir, WorkDir)) && !File.Exists(Path.Combine(outDir, "_SUCCESS")))
-                    throw new RunSetupException($"{outDir}: --resume found no interrupted run here (no {WorkDir}/ directory)");
-            }
-            else if (options.Overwrite)
-            {
-                foreach (var d in Directory.EnumerateDirectories(outDir)) Directory.Delete(d, recursive: true);
-                foreach (var f in Directory.EnumerateFiles(outDir)) File.Delete(f);
-            }
-            else throw new RunSetupException($"{outDir}: output directory is not empty; pass --overwrite to replace it or --resume to continue an interrupted run");
+            if (!Directory.Exists(Path.Combine(outDir, WorkDir)))
+                throw new RunSetupException($"{outDir}: --resume found no interrupted run here (no {WorkDir}/ directory)");
+            OutputDirectory.Claim(outDir, Kind);
         }
+        else OutputDirectory.PrepareFresh(outDir, Kind, options.Overwrite, options.Log,
+            hint: "pass --overwrite to replace it or --resume to continue an interrupted run");
         Directory.CreateDirectory(Path.Combine(outDir, WorkDir));
     }
+
+    /// <summary>The kind of output a pipeline run writes, as its output marker records it.</summary>
+    const string Kind = "pipeline";
 
     /// <summary>A resumed run must be the same pipeline over the same partitions, or its output would mix two runs.</summary>
     static void CheckRunIdentity(string work, Pipeline pipeline, List<string> partitions, List<string> inputs, RunOptions options)
@@ -462,8 +479,20 @@ public sealed class PipelineRunner
             {
                 try
                 {
-                    foreach (var raw in localLimit > 0 ? input : [])
+                    using var batches = (localLimit > 0 ? input : []).GetEnumerator();
+                    while (true)
                     {
+                        try
+                        {
+                            if (!batches.MoveNext()) break;
+                        }
+                        catch (InputException ex) when (k == 0 && sctx.Skipping)
+                        {
+                            // A reader that could not go on with its file: recorded, and the run goes on (on_error "skip").
+                            sctx.FileFault(spec.Description, ex.Message);
+                            break;
+                        }
+                        var raw = batches.Current;
                         var batch = raw;
                         if (batch.Length > localLimit)
                         {
@@ -524,7 +553,7 @@ public sealed class PipelineRunner
                 // Sinks and observers do not keep batches, so the whole chain's buffers go back to the pool.
                 foreach (var b in chain) b.Dispose();
                 chain.Clear();
-                FaultInjection.AfterBatch();
+                FaultPoints.AfterBatch();
             }
             if (channel is null) Produce();
             else
@@ -547,6 +576,7 @@ public sealed class PipelineRunner
             if (limited) Interlocked.Add(ref limitRemaining, -(sctx.Stats.In - sctx.Stats.Rejected));
             Interlocked.Add(ref progress.BytesRead, spec.Bytes - lastBytes);
             var shards = terminal.Complete();
+            FaultPoints.At("run:partition-complete");
             observer?.Complete();
             rejects?.Complete();
             dropped?.Complete();
@@ -710,21 +740,5 @@ public sealed class PipelineRunner
         using (var w = new Utf8JsonWriter(fs, Indented))
             write(w);
         File.Move(tmp, path, overwrite: true);
-    }
-}
-
-/// <summary>
-/// Crash testing: DATAFORGE_FAULT_KILL_AFTER_BATCHES=N makes the process SIGKILL itself after N
-/// batches were written, so tests can prove that --resume recovers from a hard kill mid-partition.
-/// </summary>
-internal static class FaultInjection
-{
-    static readonly long KillAfter = long.TryParse(Environment.GetEnvironmentVariable("DATAFORGE_FAULT_KILL_AFTER_BATCHES"), out long n) ? n : -1;
-    static long _batches;
-
-    public static void AfterBatch()
-    {
-        if (KillAfter >= 0 && Interlocked.Increment(ref _batches) >= KillAfter)
-            Process.GetCurrentProcess().Kill();
     }
 }

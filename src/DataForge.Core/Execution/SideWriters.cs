@@ -66,10 +66,10 @@ internal abstract class SideFileWriter(string path) : IDisposable
 /// <summary>rejects/part-PPPPP.jsonl: records a reader could not read, with the error.</summary>
 internal sealed class RejectWriter(string path) : SideFileWriter(path)
 {
-    public void Write(string location, string error, ReadOnlySpan<byte> record)
+    public void Write(string location, string error, ReadOnlySpan<byte> record, bool recordIsPrefix = false)
     {
         string rec = Lossy(record, 64 << 10);
-        bool truncated = record.Length > 64 << 10;
+        bool truncated = recordIsPrefix || record.Length > 64 << 10;
         WriteLine(w =>
         {
             w.WriteStartObject();

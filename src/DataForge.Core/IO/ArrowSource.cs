@@ -24,7 +24,8 @@ public sealed class ArrowSource(TableReaderOptions options, StageInit init) : Fi
         }
         catch (Exception ex) when (ex is not InputException)
         {
-            throw new InputException($"{display}: not a readable Arrow IPC file ({ex.Message})", ex);
+            ctx.FileFault(display, $"not a readable Arrow IPC file ({ex.Message})");
+            yield break;
         }
         using var _ = reader;
         long row = 0;
@@ -32,7 +33,12 @@ public sealed class ArrowSource(TableReaderOptions options, StageInit init) : Fi
         {
             RecordBatch? rb;
             try { rb = reader.ReadNextRecordBatch(); }
-            catch (Exception ex) { throw new InputException($"{display}: corrupt Arrow IPC data after row {row} ({ex.Message})", ex); }
+            catch (Exception ex)
+            {
+                // Batches before the damage are kept with on_error "skip".
+                ctx.FileFault(display, $"corrupt Arrow IPC data after row {row} ({ex.Message})");
+                yield break;
+            }
             if (rb is null) break;
             var batch = ArrowDocuments.FromRecordBatch(rb, options.TextColumn, options.IdColumn, SourceName(path), options.Source is not null,
                 i => $"{display}#{row + i}", out string? error);

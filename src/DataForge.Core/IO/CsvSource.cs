@@ -62,7 +62,11 @@ public sealed class CsvSource : FileSourceStage
         }, leaveOpen: true);
         IReadOnlyList<string> header;
         try { header = csv.Headers; }
-        catch (CsvFormatException ex) { throw new InputException($"{display}:{Math.Max(1, ex.LineNumber)}: {Explain(ex)}", ex); }
+        catch (Exception ex) when (ex is CsvFormatException or InputException)
+        {
+            ctx.FileFault($"{display}:{Math.Max(1, (ex as CsvFormatException)?.LineNumber ?? 1)}", ex is CsvFormatException cf ? Explain(cf) : ((InputException)ex).Reason);
+            yield break;
+        }
         if (header.Count == 0)
         {
             ctx.Reject(display, "empty file; expected a header row", default);
@@ -90,8 +94,15 @@ public sealed class CsvSource : FileSourceStage
             try { more = csv.Read(); }
             catch (CsvFormatException ex)
             {
-                // Malformed quoting leaves no trustworthy record boundary after it, so reading stops here.
-                throw new InputException($"{display}:{Math.Max(1, ex.LineNumber)}: {Explain(ex)}", ex);
+                // Malformed quoting leaves no trustworthy record boundary after it, so reading stops here
+                // (with on_error "skip", after the records read so far are handed on).
+                ctx.FileFault($"{display}:{Math.Max(1, ex.LineNumber)}", Explain(ex));
+                more = false;
+            }
+            catch (InputException ex)
+            {
+                ctx.FileFault($"{display}:{csv.LineNumber + 1}", ex.Reason);
+                more = false;
             }
             if (more)
             {

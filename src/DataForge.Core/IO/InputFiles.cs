@@ -7,6 +7,9 @@ namespace DataForge.IO;
 
 public enum Compression { None, Gzip, Zstd }
 
+/// <summary>An input file: its full path, and the name messages and ids use for it.</summary>
+public sealed record InputFile(string Path, string Display);
+
 /// <summary>Glob expansion and (de)compressing streams shared by every reader and writer.</summary>
 public static class InputFiles
 {
@@ -14,9 +17,20 @@ public static class InputFiles
     /// Expands glob patterns (<c>*</c>, <c>?</c>, <c>**</c> for any depth) into files, sorted ordinally
     /// per pattern so partitioning is reproducible. A pattern matching nothing is an error.
     /// </summary>
-    public static IReadOnlyList<string> Expand(IEnumerable<string> patterns, string baseDirectory)
+    public static IReadOnlyList<string> Expand(IEnumerable<string> patterns, string baseDirectory, bool followSymlinks = false)
+        => ExpandInputs(patterns, baseDirectory, followSymlinks).Select(f => f.Path).ToList();
+
+    /// <summary>
+    /// Expands glob patterns into files with the name messages and ids use for each: relative (to
+    /// <paramref name="baseDirectory"/>) when the pattern was relative, absolute when it was absolute, so
+    /// locations depend on the pipeline text, not on where the command runs. Directory walks never
+    /// loop: symbolic links to directories are followed only with <paramref name="followSymlinks"/>, and
+    /// each directory and each file (by device and inode) is visited once, even when several
+    /// patterns or links reach it.
+    /// </summary>
+    public static IReadOnlyList<InputFile> ExpandInputs(IEnumerable<string> patterns, string baseDirectory, bool followSymlinks = false)
     {
-        var result = new List<string>();
+        var result = new List<InputFile>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var raw in patterns)
         {
@@ -31,21 +45,50 @@ public static class InputFiles
             }
             else
             {
-                // The directory part before the first wildcard is walked; the rest is matched.
-                int wild = pattern.IndexOfAny(['*', '?', '[']);
-                int slash = pattern.LastIndexOf(Path.DirectorySeparatorChar, wild);
-                string root = pattern[..Math.Max(1, slash)];
+                string root = GlobRoot(pattern);
                 var regex = new Regex("^" + GlobToRegex(pattern) + "$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                int wild = pattern.IndexOfAny(['*', '?', '[']);
                 bool deep = pattern.IndexOf(Path.DirectorySeparatorChar, wild) >= 0 || pattern.Contains("**", StringComparison.Ordinal);
-                if (Directory.Exists(root))
-                    foreach (var f in Directory.EnumerateFiles(root, "*", deep ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly))
-                        if (regex.IsMatch(f)) files.Add(f);
+                if (Directory.Exists(root)) Walk(raw, root, deep, followSymlinks, regex, files, new HashSet<string>(StringComparer.Ordinal));
                 if (files.Count == 0) throw new InputException($"{raw}: no files match");
                 files.Sort(StringComparer.Ordinal);
             }
-            foreach (var f in files) if (seen.Add(f)) result.Add(f);
+            bool relative = !Path.IsPathRooted(raw);
+            foreach (var f in files)
+                if (seen.Add(FileIdentity.Of(f)))
+                    result.Add(new InputFile(f, relative ? Path.GetRelativePath(baseDirectory, f) : f));
         }
         return result;
+    }
+
+    /// <summary>The directory a glob is walked from (the part before the first wildcard), or the file itself.</summary>
+    public static string GlobRoot(string fullPattern)
+    {
+        int wild = fullPattern.IndexOfAny(['*', '?', '[']);
+        if (wild < 0) return fullPattern;
+        int slash = fullPattern.LastIndexOf(Path.DirectorySeparatorChar, wild);
+        return fullPattern[..Math.Max(1, slash)];
+    }
+
+    static void Walk(string pattern, string dir, bool deep, bool followSymlinks, Regex regex, List<string> files, HashSet<string> visited)
+    {
+        // A directory reached twice (a link back up the tree, two links to one place) is walked once.
+        if (!visited.Add(FileIdentity.Of(dir))) return;
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false };
+        IEnumerable<FileSystemInfo> entries;
+        try { entries = new DirectoryInfo(dir).EnumerateFileSystemInfos("*", options).ToList(); }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw new InputException($"{pattern}: cannot list {dir} ({ex.Message})", ex);
+        }
+        foreach (var e in entries)
+        {
+            if (e is DirectoryInfo d)
+            {
+                if (deep && (followSymlinks || d.LinkTarget is null)) Walk(pattern, d.FullName, deep, followSymlinks, regex, files, visited);
+            }
+            else if (regex.IsMatch(e.FullName)) files.Add(e.FullName);
+        }
     }
 
     static string GlobToRegex(string glob)

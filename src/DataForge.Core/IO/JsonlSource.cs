@@ -41,13 +41,17 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         bool ranged = InputFiles.DetectCompression(path) == Compression.None && (partition.Start > 0 || partition.End < new FileInfo(path).Length);
         using var stream = ranged ? InputFiles.OpenRead(path) : InputFiles.OpenDecompressed(path);
         if (ranged && partition.Start > 0) stream.Seek(partition.Start - 1, SeekOrigin.Begin);
+        // With on_error "skip" a line over max_line_bytes is rejected like a malformed record and stepped over,
+        // never held whole in memory; with "fail" the reader's error stops the run.
+        LineReader.TooLongHandler? tooLong = !ctx.Skipping ? null : (start, number, prefix) => ctx.Reject(
+            $"{display}:{(ranged ? LineNumberAt(path, start) : number)}", $"a line starting at byte {start} is longer than max_line_bytes ({options.MaxLineBytes})", prefix, recordIsPrefix: true);
         var lines = new LineReader(stream, display, ranged && partition.Start > 0 ? partition.Start - 1 : 0,
-            ranged ? partition.End : long.MaxValue, ranged && partition.Start > 0, options.MaxLineBytes);
+            ranged ? partition.End : long.MaxValue, ranged && partition.Start > 0, options.MaxLineBytes, onTooLong: tooLong);
         var parser = new LineParser(this, sourceName, display);
         int capacity = (int)Math.Min(ctx.BatchBytes + (1 << 20), 1 << 30);
         var builder = new DocumentBatchBuilder(capacity);
         bool any = false;
-        while (NextLine(lines, display, out var line))
+        while (NextLine(lines, display, ctx, out var line))
         {
             if (!any && lines.LineOffset == 0 && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) line = line[3..];
             any = true;
@@ -67,7 +71,7 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
             }
         }
         ctx.BytesRead = partition.Bytes;
-        if (!any && partition.Start == 0)
+        if (!any && partition.Start == 0 && !lines.Faulted)
             ctx.Reject(display, "empty file; expected JSON Lines (one JSON object per line)", default);
         if (builder.Count > 0)
         {
@@ -79,13 +83,20 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
         }
     }
 
-    /// <summary>Reads a line; decompression errors get the line number they occurred at.</summary>
-    static bool NextLine(LineReader lines, string display, out ReadOnlySpan<byte> line)
+    /// <summary>
+    /// Reads a line; decompression errors get the line number they occurred at, and with on_error "skip"
+    /// end the file (what was read before them is kept).
+    /// </summary>
+    static bool NextLine(LineReader lines, string display, SourceContext ctx, out ReadOnlySpan<byte> line)
     {
         try { return lines.TryReadLine(out line); }
         catch (InputException ex)
         {
-            throw new InputException($"{display}:{lines.LinesRead + 1}", ex.Reason, ex);
+            if (!ctx.Skipping) throw new InputException($"{display}:{lines.LinesRead + 1}", ex.Reason, ex);
+            ctx.FileFault($"{display}:{lines.LinesRead + 1}", ex.Reason);
+            lines.Faulted = true;
+            line = default;
+            return false;
         }
     }
 
@@ -96,10 +107,12 @@ public sealed class JsonlSource(JsonlReaderOptions options, StageInit init) : Fi
     }
 
     /// <summary>1-based line number; for byte ranges it is counted from the file start, on the error path only.</summary>
-    static long LineNumber(string path, LineReader lines, bool ranged)
+    static long LineNumber(string path, LineReader lines, bool ranged) => ranged ? LineNumberAt(path, lines.LineOffset) : lines.LinesRead;
+
+    /// <summary>1-based number of the line starting at byte <paramref name="offset"/> of an uncompressed file.</summary>
+    static long LineNumberAt(string path, long offset)
     {
-        if (!ranged) return lines.LinesRead;
-        long count = 1, remaining = lines.LineOffset;
+        long count = 1, remaining = offset;
         using var fs = InputFiles.OpenRead(path);
         var buf = new byte[1 << 20];
         while (remaining > 0)

@@ -24,9 +24,17 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
     {
         // Partition = a run of whole row groups, up to partition_bytes of compressed data.
         var parts = new List<PartitionSpec>();
+        bool skip = (Options.OnError ?? context.Settings.OnError) == "skip";
         foreach (var f in Files())
         {
-            var groups = Sync(ReadGroupSizes(f));
+            List<long> groups;
+            try { groups = Sync(ReadGroupSizes(f)); }
+            catch (InputException) when (skip)
+            {
+                // Unreadable: one empty partition, whose read records the fault in rejects/.
+                parts.Add(new PartitionSpec(DisplayPath(f), f, 0, 0));
+                continue;
+            }
             int start = 0;
             long acc = 0;
             for (int g = 0; g < groups.Count; g++)
@@ -66,7 +74,11 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
         using var fs = InputFiles.OpenRead(path);
         ParquetReader reader;
         try { reader = Sync(ParquetReader.CreateAsync(fs, ParquetMemory.ReaderOptions())); }
-        catch (Exception ex) when (ex is not InputException) { throw new InputException($"{display}: not a readable Parquet file ({ex.Message})", ex); }
+        catch (Exception ex) when (ex is not InputException)
+        {
+            ctx.FileFault(display, $"not a readable Parquet file ({ex.Message})");
+            yield break;
+        }
         using var _ = new SyncDisposer(reader);
         var fields = reader.Schema.GetDataFields();
         var textField = fields.FirstOrDefault(f => f.Name == options.TextColumn);
@@ -80,54 +92,16 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
         for (int g = 0; g < partition.Start; g++) rowBase += reader.RowGroups[g].RowCount;
         for (int g = (int)partition.Start; g < partition.End; g++)
         {
-            using var group = reader.OpenRowGroupReader(g);
-            int rows = checked((int)group.RowCount);
-            var strings = new Dictionary<string, string?[]>();
-            var typed = new List<(string, IArrowArray)>();
-            var metaCols = new List<(string, Func<int, string?>)>();
-            foreach (var f in fields)
+            DocumentBatch? batch;
+            try { batch = ReadRowGroup(reader, g, fields, assembler, display, rowBase, ctx); }
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                if (f.IsArray)
-                    throw new InputException($"{display}: column '{f.Name}' is a list column, which DataForge cannot carry; flatten or drop it first");
-                var t = Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType;
-                if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
-                {
-                    var values = new string?[rows];
-                    group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
-                    // Core, text and id columns are mapped; other string columns stay columns (as the Arrow reader
-                    // keeps them), so stage outputs such as quality_bucket or code_lang survive a Parquet round trip.
-                    if (f.Name == assembler.TextColumn || f.Name == assembler.IdColumn || Columns.IsCore(f.Name)) strings[f.Name] = values;
-                    else typed.Add((f.Name, Utf8Array(values)));
-                }
-                else if (t == typeof(float)) typed.Add((f.Name, ReadTyped<float>(group, f, rows)));
-                else if (t == typeof(double)) typed.Add((f.Name, ReadTyped<double>(group, f, rows)));
-                else if (t == typeof(int)) typed.Add((f.Name, ReadTyped<int>(group, f, rows)));
-                else if (t == typeof(long)) typed.Add((f.Name, ReadTyped<long>(group, f, rows)));
-                else if (t == typeof(bool)) typed.Add((f.Name, ReadBooleans(group, f, rows)));
-                else if (t == typeof(byte[]) || t == typeof(ReadOnlyMemory<byte>))
-                {
-                    // Binary values go to meta as base64 strings: kept, and valid JSON.
-                    var values = new byte[]?[rows];
-                    group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
-                    metaCols.Add((f.Name, i => values[i] is { } v ? System.Text.Json.JsonSerializer.Serialize(Convert.ToBase64String(v)) : null));
-                }
-                else if (!t.IsValueType)
-                    throw new InputException($"{display}: column '{f.Name}' has type {t.Name}, which DataForge cannot carry; drop or convert it first");
-                else
-                {
-                    var json = ReadAsJson(group, f, rows);
-                    metaCols.Add((f.Name, i => json[i]));
-                }
-            }
-            if (!strings.ContainsKey(options.TextColumn))
-            {
-                ctx.Reject(display, $"column '{options.TextColumn}' is not a string column", default);
+                // A damaged row group ends the file; with on_error "skip" the groups before it are kept.
+                ctx.FileFault($"{display}#row-group-{g}", ex is InputException ie ? ie.Reason : $"corrupt Parquet data ({ex.Message})");
                 yield break;
             }
-            long gBase = rowBase;
-            var batch = assembler.Build(rows, strings, typed, i => $"{display}#{gBase + i}",
-                (i, err) => ctx.Reject($"{display}: row {gBase + i + 1}", err, default), metaCols);
-            rowBase += rows;
+            if (batch is null) yield break;
+            rowBase += reader.RowGroups[g].RowCount;
             ctx.BytesRead += reader.RowGroups[g].RowGroup.TotalByteSize;
             // Row groups can be large; hand them on in batch_rows slices, each counted when handed on
             // (a --limit may stop reading between slices).
@@ -141,6 +115,60 @@ public sealed class ParquetSource(TableReaderOptions options, StageInit init) : 
                 yield return slice;
             }
         }
+    }
+
+    /// <summary>
+    /// One row group as a batch; null when its text column is not a string column (rejected). Throws
+    /// <see cref="InputException"/> for columns DataForge cannot carry, and Parquet.Net's errors for damaged data.
+    /// </summary>
+    DocumentBatch? ReadRowGroup(ParquetReader reader, int g, DataField[] fields, TabularBatchAssembler assembler, string display, long rowBase, SourceContext ctx)
+    {
+        using var group = reader.OpenRowGroupReader(g);
+        int rows = checked((int)group.RowCount);
+        var strings = new Dictionary<string, string?[]>();
+        var typed = new List<(string, IArrowArray)>();
+        var metaCols = new List<(string, Func<int, string?>)>();
+        foreach (var f in fields)
+        {
+            if (f.IsArray)
+                throw new InputException(display, $"column '{f.Name}' is a list column, which DataForge cannot carry; flatten or drop it first");
+            var t = Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType;
+            if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
+            {
+                var values = new string?[rows];
+                group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+                // Core, text and id columns are mapped; other string columns stay columns (as the Arrow reader
+                // keeps them), so stage outputs such as quality_bucket or code_lang survive a Parquet round trip.
+                if (f.Name == assembler.TextColumn || f.Name == assembler.IdColumn || Columns.IsCore(f.Name)) strings[f.Name] = values;
+                else typed.Add((f.Name, Utf8Array(values)));
+            }
+            else if (t == typeof(float)) typed.Add((f.Name, ReadTyped<float>(group, f, rows)));
+            else if (t == typeof(double)) typed.Add((f.Name, ReadTyped<double>(group, f, rows)));
+            else if (t == typeof(int)) typed.Add((f.Name, ReadTyped<int>(group, f, rows)));
+            else if (t == typeof(long)) typed.Add((f.Name, ReadTyped<long>(group, f, rows)));
+            else if (t == typeof(bool)) typed.Add((f.Name, ReadBooleans(group, f, rows)));
+            else if (t == typeof(byte[]) || t == typeof(ReadOnlyMemory<byte>))
+            {
+                // Binary values go to meta as base64 strings: kept, and valid JSON.
+                var values = new byte[]?[rows];
+                group.ReadAsync(f, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+                metaCols.Add((f.Name, i => values[i] is { } v ? System.Text.Json.JsonSerializer.Serialize(Convert.ToBase64String(v)) : null));
+            }
+            else if (!t.IsValueType)
+                throw new InputException(display, $"column '{f.Name}' has type {t.Name}, which DataForge cannot carry; drop or convert it first");
+            else
+            {
+                var json = ReadAsJson(group, f, rows);
+                metaCols.Add((f.Name, i => json[i]));
+            }
+        }
+        if (!strings.ContainsKey(options.TextColumn))
+        {
+            ctx.Reject(display, $"column '{options.TextColumn}' is not a string column", default);
+            return null;
+        }
+        return assembler.Build(rows, strings, typed, i => $"{display}#{rowBase + i}",
+            (i, err) => ctx.Reject($"{display}: row {rowBase + i + 1}", err, default), metaCols);
     }
 
     static StringArray Utf8Array(string?[] values)

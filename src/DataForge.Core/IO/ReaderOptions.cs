@@ -9,6 +9,9 @@ public class ReaderOptions
     [Option("Files or glob patterns (*, ?, ** for any depth), relative to the current directory.", Required = true)]
     public List<string> Paths { get; init; } = [];
 
+    [Option("Follow symbolic links to directories while expanding globs (each directory and file is still read once; loops end).")]
+    public bool FollowSymlinks { get; init; }
+
     [Option("Value of the source column for these documents; default: the file name without extensions.")]
     public string? Source { get; init; }
 
@@ -25,17 +28,32 @@ public abstract class FileSourceStage(ReaderOptions options, StageInit init) : S
     /// <summary>The source column value for a file.</summary>
     protected string SourceName(string path) => Options.Source ?? InputFiles.Stem(path);
 
-    /// <summary>Path as written in ids and messages: relative to the working directory when inside it.</summary>
-    protected string DisplayPath(string path)
+    Expansion? _expansion;
+    sealed record Expansion(List<string> Paths, Dictionary<string, string> Display);
+
+    /// <summary>
+    /// Path as ids and messages name it: as the pipeline gave it (relative when its pattern was relative,
+    /// absolute when absolute), so locations do not depend on the working directory.
+    /// </summary>
+    protected string DisplayPath(string path) => Expand().Display.TryGetValue(path, out var d) ? d : path;
+
+    /// <summary>The input files, expanded once (planning and every partition read see the same list).</summary>
+    Expansion Expand()
     {
-        string rel = Path.GetRelativePath(BaseDirectory, path);
-        return rel.StartsWith("..", StringComparison.Ordinal) ? path : rel;
+        if (Volatile.Read(ref _expansion) is { } e) return e;
+        var inputs = InputFiles.ExpandInputs(Options.Paths, BaseDirectory, Options.FollowSymlinks);
+        var fresh = new Expansion(inputs.Select(f => f.Path).ToList(), inputs.ToDictionary(f => f.Path, f => f.Display, StringComparer.Ordinal));
+        return Interlocked.CompareExchange(ref _expansion, fresh, null) ?? fresh;
     }
 
-    protected IReadOnlyList<string> Files() => InputFiles.Expand(Options.Paths, BaseDirectory);
+    protected IReadOnlyList<string> Files() => Expand().Paths;
 
     /// <summary>The input files this reader covers (for the identity of a resumable run).</summary>
     public IReadOnlyList<string> ExpandFiles() => Files();
+
+    /// <summary>What the reader reads from, by JSON path: each pattern as written and the path it is walked from.</summary>
+    public IEnumerable<(int Index, string Pattern, string Root)> InputRoots()
+        => Options.Paths.Select((p, i) => (i, p, InputFiles.GlobRoot(Path.GetFullPath(Path.Combine(BaseDirectory, p)))));
 
     /// <summary>This reader's own on_error, if set.</summary>
     public string? OnErrorOverride => Options.OnError;

@@ -108,6 +108,7 @@ public sealed class ShardedPartitionSink(string directory, int partition, string
         long length = _stream.Length;
         _stream.Dispose();
         File.Move(_tmp!, _final!, overwrite: true);
+        FaultPoints.At("shard:closed");
         _done.Add(new ShardInfo(Path.GetFileName(_final!), _rows, length, hash));
         _writer = null;
         _stream = null;

@@ -12,7 +12,7 @@ public sealed class TextReaderOptions : ReaderOptions;
 [Stage("text", StageShape.Source, "Reads plain-text files, one document per file (id = the file's path).")]
 public sealed class TextSource(TextReaderOptions options, StageInit init) : FileSourceStage(options, init)
 {
-    // Partition boundaries are file indices into the expanded list; the list is re-expanded on read.
+    // Partition boundaries are file indices into the expanded list (expanded once per run).
     public override IReadOnlyList<PartitionSpec> Plan(PlanContext context)
     {
         var files = Files();
@@ -39,14 +39,15 @@ public sealed class TextSource(TextReaderOptions options, StageInit init) : File
         for (long i = partition.Start; i < partition.End; i++)
         {
             string path = files[(int)i], display = DisplayPath(path);
-            byte[] bytes;
-            using (var s = InputFiles.OpenDecompressed(path))
-            using (var ms = new MemoryStream())
+            ArraySegment<byte> bytes;
+            try { bytes = ReadAll(path); }
+            catch (InputException ex)
             {
-                s.CopyTo(ms);
-                bytes = ms.ToArray();
+                // With on_error "skip" an unreadable file is recorded and the next one is read.
+                ctx.FileFault(display, ex.Reason);
+                continue;
             }
-            ctx.BytesRead += bytes.Length;
+            ctx.BytesRead += bytes.Count;
             ReadOnlySpan<byte> text = bytes;
             if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) text = text[3..];
             if (!Utf8.IsValid(text)) { ctx.Reject(display, "invalid UTF-8; text files must be UTF-8", default); continue; }
@@ -65,6 +66,21 @@ public sealed class TextSource(TextReaderOptions options, StageInit init) : File
             Count(ctx, batch);
             yield return batch;
         }
+    }
+
+    /// <summary>A whole file, decompressed; one buffer the size of the file when it is not compressed.</summary>
+    static ArraySegment<byte> ReadAll(string path)
+    {
+        using var s = InputFiles.OpenDecompressed(path);
+        if (s is FileStream fs)
+        {
+            var buf = GC.AllocateUninitializedArray<byte>(checked((int)fs.Length));
+            fs.ReadExactly(buf);
+            return buf;
+        }
+        var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return new ArraySegment<byte>(ms.GetBuffer(), 0, (int)ms.Length);
     }
 
     static void Count(SourceContext ctx, DocumentBatch batch)

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DataForge.IO;
 using DataForge.Stages;
 
 namespace DataForge.Pipelines;
@@ -106,6 +107,7 @@ public sealed class Pipeline
                 var at = stageList!.Items![i];
                 errors.Add(new(file, at.Line, at.Column, at.Path, $"two stages are named '{stages[i].Name}'; give one a distinct \"name\""));
             }
+        CheckOutputOutsideInputs(sources, input!, sink!, output!, outputOverride, file, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
 
         var canonical = new System.Buffers.ArrayBufferWriter<byte>();
@@ -119,6 +121,30 @@ public sealed class Pipeline
             Sink = sink!,
             CanonicalJson = Encoding.UTF8.GetString(canonical.WrittenSpan),
         };
+    }
+
+    /// <summary>
+    /// An output that is, contains or lies inside an input would be read while it is written, and
+    /// <c>--overwrite</c> would delete the input: refused, naming both JSON paths.
+    /// </summary>
+    static void CheckOutputOutsideInputs(List<SourceStage> sources, JsonNodeP input, SinkStage sink, JsonNodeP output, string? outputOverride,
+        string file, List<ConfigError> errors)
+    {
+        var items = input.Kind == JsonKind.Array ? input.Items! : [input];
+        var at = output["path"] ?? output;
+        for (int i = 0; i < sources.Count && i < items.Count; i++)
+        {
+            if (sources[i] is not FileSourceStage reader) continue;
+            var patterns = items[i]["paths"];
+            foreach (var (j, pattern, root) in reader.InputRoots())
+            {
+                if (Execution.OutputDirectory.Overlap(sink.OutputPath, root) is not { } how) continue;
+                string inputPath = patterns?.Items is { } ps && j < ps.Count ? ps[j].Path : JsonTree.PathOf(items[i].Path, "paths");
+                errors.Add(new(file, at.Line, at.Column, at.Path,
+                    $"the output directory{(outputOverride is not null ? " given by --output" : "")} ({sink.OutputPath}) {how} the input {inputPath} (\"{pattern}\"{(root != System.IO.Path.GetFullPath(pattern) ? $", read from {root}" : "")}); "
+                    + "an output must lie outside every input, or --overwrite could delete input files"));
+            }
+        }
     }
 
     static Stage? Build(JsonNodeP node, StageShape[] shapes, string where, StageRegistry registry, PipelineSettings settings,

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace DataForge.Execution;
+
+/// <summary>
+/// Crash testing: the process SIGKILLs itself at a named point, so tests can prove that <c>--resume</c>
+/// (or a rerun) recovers from a hard kill anywhere. <c>DATAFORGE_FAULT_KILL_AT=NAME</c> kills at the
+/// first pass through point NAME, <c>NAME#N</c> at the N-th; <c>DATAFORGE_FAULT_KILL_AFTER_BATCHES=N</c>
+/// kills after N batches were written. Unset (always, outside tests), each check is one comparison.
+/// </summary>
+public static class FaultPoints
+{
+    static readonly (string Name, long Hit)? KillAt = Parse(Environment.GetEnvironmentVariable("DATAFORGE_FAULT_KILL_AT"));
+    static readonly long KillAfterBatches = long.TryParse(Environment.GetEnvironmentVariable("DATAFORGE_FAULT_KILL_AFTER_BATCHES"), out long n) ? n : -1;
+    static long _hits, _batches;
+
+    static (string, long)? Parse(string? spec)
+    {
+        if (string.IsNullOrEmpty(spec)) return null;
+        int hash = spec.LastIndexOf('#');
+        return hash > 0 && long.TryParse(spec[(hash + 1)..], out long hit) ? (spec[..hash], hit) : (spec, 1);
+    }
+
+    /// <summary>Kills the process when <paramref name="point"/> is the configured kill point (at its configured pass).</summary>
+    public static void At(string point)
+    {
+        if (KillAt is not { } k || k.Name != point) return;
+        if (Interlocked.Increment(ref _hits) >= k.Hit) Process.GetCurrentProcess().Kill();
+    }
+
+    /// <summary>Counts a written batch; kills the process after the configured number.</summary>
+    public static void AfterBatch()
+    {
+        if (KillAfterBatches >= 0 && Interlocked.Increment(ref _batches) >= KillAfterBatches)
+            Process.GetCurrentProcess().Kill();
+    }
+}
