@@ -92,6 +92,23 @@ public sealed class OutputLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Releases the lock of a command that failed before writing anything: when acquiring the lock created the
+    /// directory and it still holds nothing but bookkeeping (lock, marker), the directory goes again, so a refused
+    /// or failed command leaves nothing behind. A directory that existed before is left as it was.
+    /// </summary>
+    public void Abandon()
+    {
+        bool remove = CreatedDirectory && OutputDirectory.IsEmpty(Directory);
+        // The bookkeeping files go while the lock is still held; the directory itself only if nothing else appeared.
+        if (remove)
+            foreach (var f in System.IO.Directory.GetFiles(Directory))
+                try { File.Delete(f); } catch (IOException) { remove = false; }
+        Dispose();
+        if (remove)
+            try { System.IO.Directory.Delete(Directory); } catch (IOException) { }
+    }
+
     public void Dispose()
     {
         // The lock file itself stays: deleting it would let a process that opened it just before lock an
