@@ -372,11 +372,25 @@ public static class Trainer
     {
         string cfgPath = Path.Combine(dir, "config.json");
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{cfgPath}: not found (expected a run's final/ or checkpoint directory)");
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
-        var r = doc.RootElement;
-        var m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
-        var model = new GptModel(m, r.GetProperty("vocab_size").GetInt32(), device, 0);
-        model.Load(Safetensors.Read(Path.Combine(dir, "model.safetensors")), dir);
-        return (model, r.GetProperty("eos_token_id").GetInt32());
+        string weights = Path.Combine(dir, "model.safetensors");
+        if (!File.Exists(weights)) throw new FileNotFoundException($"{weights}: not found (expected a run's final/ or checkpoint directory)");
+        ModelOptions m;
+        int vocab, eot;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
+            var r = doc.RootElement;
+            m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
+            vocab = r.GetProperty("vocab_size").GetInt32();
+            eot = r.GetProperty("eos_token_id").GetInt32();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InputException(cfgPath, $"not a config.json DataForge exported (expected \"vocab_size\", \"eos_token_id\" and the model options under \"dataforge\"): {ex.Message}", ex);
+        }
+        var model = new GptModel(m, vocab, device, 0);
+        try { model.Load(Safetensors.Read(weights), dir); }
+        catch { model.Dispose(); throw; }
+        return (model, eot);
     }
 }
