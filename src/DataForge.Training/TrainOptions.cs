@@ -216,7 +216,7 @@ public sealed class PhaseOptions
     [Option("Phase name (metrics.jsonl 'phase').", Required = true)]
     public string Name { get; set; } = "";
 
-    [Option("The phase ends before this step (1-based steps: it covers steps up to until_step); the last phase may omit it.", Min = 1)]
+    [Option("Last step of the phase, inclusive (steps are 1-based: the phase covers the steps after the previous phase's until_step up to and including this one); the last phase may omit it and ends at steps.", Min = 1)]
     public int? UntilStep { get; set; }
 
     [Option("Token sources sampled in proportion to their weights.", Required = true)]
