@@ -211,7 +211,7 @@ public sealed class BatchOptions
     public List<int> DoubleAtSteps { get; set; } = [];
 }
 
-public sealed class PhaseOptions
+public sealed class PhaseOptions : IValidatableOptions
 {
     [Option("Phase name (metrics.jsonl 'phase').", Required = true)]
     public string Name { get; set; } = "";
@@ -221,6 +221,11 @@ public sealed class PhaseOptions
 
     [Option("Token sources sampled in proportion to their weights.", Required = true)]
     public List<SourceOptions> Sources { get; set; } = [];
+
+    public void Validate(OptionsValidation v)
+    {
+        if (Sources.Count == 0) v.Error("sources", "expected at least one source");
+    }
 }
 
 public sealed class SourceOptions

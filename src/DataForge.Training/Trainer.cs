@@ -75,17 +75,17 @@ public static class Trainer
         string? tokDir = o.Tokenizer ?? first.Tokenizer;
         ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
 
+        NativeMemory.KeepFreedMemory();
+        if (o.Threads > 0) torch.set_num_threads(o.Threads);
+        var device = torch.device(o.Device);
+        bool bf16 = o.Precision == "bf16";
+
         // One writer per run directory; a second train (or any DataForge writer) is refused with exit code 3.
         using var outputLock = OutputLock.Acquire(runDir, "train");
         string? latest;
         try { latest = PrepareRunDirectory(runDir, ckptRoot, run); }
         catch { outputLock.Abandon(); throw; }
         File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
-
-        NativeMemory.KeepFreedMemory();
-        if (o.Threads > 0) torch.set_num_threads(o.Threads);
-        var device = torch.device(o.Device);
-        bool bf16 = o.Precision == "bf16";
 
         using var model = new GptModel(o.Model, vocab, device, o.Seed);
         using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.Optimizer.WeightDecay);

@@ -74,6 +74,14 @@ public class ConfigTests
     }
 
     [Fact]
+    public void A_phase_without_sources_is_a_config_error()
+    {
+        string json = """{"output": "x", "steps": 10, "phases": [{"name": "a", "sources": []}]}""";
+        var ex = Assert.Throws<ConfigException>(() => TrainOptions.Parse(Encoding.UTF8.GetBytes(json), "t.json"));
+        Assert.Contains("$.phases[0].sources", string.Join("\n", ex.Errors.Select(e => e.ToString())));
+    }
+
+    [Fact]
     public void Cross_field_rules_are_checked()
     {
         string json = """
@@ -189,6 +197,35 @@ public class TrainerTests
         Assert.Equal(12, resumed.Steps);
         Assert.Equal(MetricsWithoutTiming(full.RunDirectory), MetricsWithoutTiming(resumed.RunDirectory));
         Assert.Equal(FinalModel(full.RunDirectory), FinalModel(resumed.RunDirectory));
+    }
+
+    [Fact]
+    public void Resume_reads_path_keyed_checkpoints_and_refuses_changed_data()
+    {
+        using var dir = new TempDir();
+        TwoSourceData(dir, "ref");
+        var full = Trainer.Run(TwoSources(dir["ref/run"], dir["ref"]), new TrainRunOptions());
+        TwoSourceData(dir, "old");
+        var o = TwoSources(dir["old/run"], dir["old"]);
+        Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(o, new TrainRunOptions { StopAfterStep = 5 }));
+        // A checkpoint written before positions were keyed by index names each source by its full path.
+        string statePath = Path.Combine(dir["old/run"], "checkpoints", "step-00000005", "state.json");
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
+        var legacy = new System.Text.Json.Nodes.JsonObject();
+        foreach (var e in state["sources"]!.AsArray())
+            legacy[Path.GetFullPath(dir["old/" + (e!["index"]!.GetValue<int>() == 0 ? "a" : "b")])] = e["drawn"]!.GetValue<long>();
+        state["sources"] = legacy;
+        File.WriteAllText(statePath, state.ToJsonString());
+        var resumed = Trainer.Run(o, new TrainRunOptions { Resume = true });
+        Assert.Equal(FinalModel(full.RunDirectory), FinalModel(resumed.RunDirectory));
+
+        // Other data under the same config is not resumed on.
+        TwoSourceData(dir, "other");
+        var p = TwoSources(dir["other/run"], dir["other"]);
+        Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(p, new TrainRunOptions { StopAfterStep = 3 }));
+        File.AppendAllText(Path.Combine(dir["other/b"], "train.bin"), new string('\0', 200));
+        var ex = Assert.Throws<InputException>(() => Trainer.Run(p, new TrainRunOptions { Resume = true }));
+        Assert.Contains("its data changed", ex.Message);
     }
 
     [Fact]
