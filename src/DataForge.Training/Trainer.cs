@@ -71,7 +71,7 @@ public static class Trainer
         if (valDir.VocabSize != first.VocabSize || valDir.EotId != first.EotId)
             throw new InputException(Path.Combine(valDir.Path, "tokens.json"), $"vocab_size {valDir.VocabSize} / eot_id {valDir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
         using var val = valDir.Open("val");
-        val.Windows(o.Model.ContextLength);
+        val.Windows(o.Model.ContextLength);   // throws when val.bin holds less than one window
         string? tokDir = o.Tokenizer ?? first.Tokenizer;
         ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
 
@@ -97,13 +97,7 @@ public static class Trainer
         {
             model.Load(Safetensors.Read(Path.Combine(latest, "model.safetensors")), latest);
             opt.Load(Safetensors.Read(Path.Combine(latest, "optimizer.safetensors")), latest);
-            using var st = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(latest, "state.json")));
-            var r = st.RootElement;
-            step = r.GetProperty("step").GetInt32();
-            tokens = r.GetProperty("tokens").GetInt64();
-            opt.Step = r.GetProperty("optimizer_step").GetInt64();
-            data.Picker.State = ulong.Parse(r.GetProperty("picker").GetString()!, CultureInfo.InvariantCulture);
-            RestorePositions(data, r.GetProperty("sources"), Path.Combine(latest, "state.json"));
+            (step, tokens) = RestoreState(Path.Combine(latest, "state.json"), data, opt);
             TruncateMetrics(metricsPath, step);
         }
 
@@ -233,6 +227,24 @@ public static class Trainer
         OutputDirectory.PrepareFresh(runDir, "train", run.Overwrite, run.Log, "run directory",
             "use --resume to continue it, --overwrite to start afresh, or --output elsewhere");
         return null;
+    }
+
+    /// <summary>Step, tokens, optimiser step and data position from a checkpoint's state.json.</summary>
+    static (int Step, long Tokens) RestoreState(string statePath, CurriculumData data, AdamW opt)
+    {
+        try
+        {
+            using var st = JsonDocument.Parse(File.ReadAllBytes(statePath));
+            var r = st.RootElement;
+            opt.Step = r.GetProperty("optimizer_step").GetInt64();
+            data.Picker.State = ulong.Parse(r.GetProperty("picker").GetString()!, CultureInfo.InvariantCulture);
+            RestorePositions(data, r.GetProperty("sources"), statePath);
+            return (r.GetProperty("step").GetInt32(), r.GetProperty("tokens").GetInt64());
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentOutOfRangeException)
+        {
+            throw new InputException(statePath, $"not a checkpoint state DataForge wrote: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
