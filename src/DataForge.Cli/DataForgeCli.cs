@@ -73,7 +73,7 @@ public static class DataForgeCli
             case RunSetupException or FileNotFoundException or CliUsageException:
                 stderr.WriteLine($"error: {ex.Message}");
                 return ExitCodes.Usage;
-            case InputException or IOException or UnauthorizedAccessException:
+            case InputException or IOException or UnauthorizedAccessException or InvalidDataException:
                 stderr.WriteLine($"error: {ex.Message}");
                 return ExitCodes.Failure;
             case OperationCanceledException:

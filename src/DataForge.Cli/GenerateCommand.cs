@@ -27,10 +27,11 @@ public static class GenerateCommand
             if (p is <= 0 or > 1) throw new CliUsageException($"--top-p must be in (0, 1], got {p}");
             string dir = parse.GetValue(model)!;
             if (!Directory.Exists(dir)) throw new CliUsageException($"--model {dir}: no such directory");
-            var codec = Codecs.Load(parse.GetValue(tokenizer) ?? dir);
+            // The model first: a directory that is not a model at all is named as such, not as a missing tokenizer.
             var (m, eot) = Trainer.LoadModel(dir, torch.CPU);
             using (m)
             {
+                var codec = Codecs.Load(parse.GetValue(tokenizer) ?? dir);
                 string text = parse.GetValue(prompt)!;
                 var ids = Generator.Generate(m, codec.Encode(text), n, t, parse.GetValue(topK), p, parse.GetValue(seed), eot);
                 io.Out.WriteLine(text + codec.Decode(ids));

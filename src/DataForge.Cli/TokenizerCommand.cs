@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
+using DataForge.Execution;
 using DataForge.IO;
 using DataForge.Tokenization;
 
@@ -60,9 +61,10 @@ public static class TokenizerCommand
         var specials = new Option<string[]>("--special-tokens") { Description = "Special tokens besides <|endoftext|>.", AllowMultipleArgumentsPerToken = true };
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenisation: 'default' (GPT-4's regex, CJK runs split off) or 'gpt4'.", DefaultValueFactory = _ => "default" };
         var threads = new Option<int>("--threads") { Description = "Threads for counting pre-tokens (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a tokenizer DataForge wrote in --out before (a directory DataForge did not write is never cleared)." };
         var cmd = new Command("train", "Train a byte-level BPE tokenizer that Microsoft.ML.Tokenizers (and Hugging Face tokenizers) load.")
         {
-            input, vocab, output, minFreq, specials, pattern, threads,
+            input, vocab, output, minFreq, specials, pattern, threads, overwrite,
         };
         cmd.SetAction(parse =>
         {
@@ -78,6 +80,12 @@ public static class TokenizerCommand
             };
             var files = InputFiles.Expand(parse.GetValue(input)!, Directory.GetCurrentDirectory());
             if (files.Count == 0) throw new CliUsageException("--input matched no files");
+            string dir = parse.GetValue(output)!;
+            foreach (var f in files)
+                if (OutputDirectory.Overlap(dir, f) is { } how)
+                    throw new CliUsageException($"--out {Path.GetFullPath(dir)}: the output directory {how} the input {f}; choose an output outside the inputs");
+            // One writer per output directory (exit code 3 for a second); a refused or failed start leaves nothing behind.
+            using var outputLock = OutputLock.Acquire(dir, "tokenizer train");
             var clock = Stopwatch.StartNew();
             var trainer = new BpeTrainer(new BpeTrainerOptions
             {
@@ -87,10 +95,20 @@ public static class TokenizerCommand
                 Pattern = pat,
                 Threads = Math.Max(1, parse.GetValue(threads)),
             });
-            trainer.AddAll(BpeTrainer.ReadTexts(files));
+            try
+            {
+                // Refused before the (long) counting, not after it.
+                OutputDirectory.PrepareFresh(dir, "tokenizer", parse.GetValue(overwrite), io.Err.WriteLine, "output directory",
+                    "pass --overwrite to replace a tokenizer DataForge wrote, or --out elsewhere");
+                trainer.AddAll(BpeTrainer.ReadTexts(files));
+                // Without text the "tokenizer" would be the 256 bytes alone: certainly not what was meant.
+                if (trainer.PreTokens == 0)
+                    throw new InputException(files.Count == 1 ? files[0] : $"{files[0]} (and {files.Count - 1} more --input files)",
+                        $"no text to train a tokenizer on ({files.Count} file(s) read, all empty)");
+            }
+            catch { outputLock.Abandon(); throw; }
             double counted = clock.Elapsed.TotalSeconds;
             var model = trainer.Train(msg => io.Err.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {msg}"));
-            string dir = parse.GetValue(output)!;
             ByteBpeFiles.Write(model, dir);
             var tok = TextTokenizer.Load(dir);
             io.Out.WriteLine($"{dir}: vocabulary {tok.VocabSize:N0} ({model.Merges.Count:N0} merges), <|endoftext|> = {tok.EndOfTextId}; "

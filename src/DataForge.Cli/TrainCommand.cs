@@ -12,7 +12,7 @@ public static class TrainCommand
         var config = new Argument<string>("config") { Description = "TRAIN.json file." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run directory's latest checkpoint." };
         var output = new Option<string?>("--output", "-o") { Description = "Run directory (overrides the config's output)." };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Delete what the run directory holds and start afresh." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a run directory DataForge wrote before, removing its previous run (a directory DataForge did not write is never cleared)." };
         var cmd = new Command("train", "Pretrain a small language model from scratch on token shards (TRAIN.json): metrics.jsonl, checkpoints, final/ model.")
         {
             config, resume, output, overwrite,
@@ -22,12 +22,6 @@ public static class TrainCommand
             var o = TrainOptions.Load(parse.GetValue(config)!);
             if (parse.GetValue(output) is { } dir) o.Output = dir;
             if (parse.GetValue(resume) && parse.GetValue(overwrite)) throw new CliUsageException("--resume and --overwrite cannot be combined");
-            if (!parse.GetValue(resume) && Directory.Exists(o.Output) && Directory.EnumerateFileSystemEntries(o.Output).Any())
-            {
-                if (!parse.GetValue(overwrite))
-                    throw new CliUsageException($"{Path.GetFullPath(o.Output)}: run directory is not empty (use --resume to continue it, --overwrite to start afresh, or --output elsewhere)");
-                Directory.Delete(o.Output, recursive: true);
-            }
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
@@ -47,7 +41,8 @@ public static class TrainCommand
             {
                 var r = Trainer.Run(o, new TrainRunOptions
                 {
-                    Resume = parse.GetValue(resume), Cancellation = cts.Token, Progress = Progress, LoadCodec = Codecs.Load,
+                    Resume = parse.GetValue(resume), Overwrite = parse.GetValue(overwrite), Log = io.Err.WriteLine,
+                    Cancellation = cts.Token, Progress = Progress, LoadCodec = Codecs.Load,
                 });
                 if (wroteLive) io.Err.WriteLine();
                 io.Out.WriteLine($"{o.Name}: {r.Steps} steps, {r.Tokens:N0} tokens, loss {r.FinalLoss:F4}"

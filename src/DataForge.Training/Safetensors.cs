@@ -62,8 +62,18 @@ public static class Safetensors
     {
         byte[] all = File.ReadAllBytes(path);
         if (all.Length < 8) throw new InvalidDataException($"{path}: too short for a safetensors file");
-        long n = (long)BinaryPrimitives.ReadUInt64LittleEndian(all);
-        if (n < 2 || 8 + n > all.Length) throw new InvalidDataException($"{path}: header length {n} exceeds the file");
+        ulong header = BinaryPrimitives.ReadUInt64LittleEndian(all);
+        if (header < 2 || header > (ulong)all.Length - 8) throw new InvalidDataException($"{path}: not a safetensors file (header length {header} exceeds the file's {all.Length} bytes)");
+        long n = (long)header;
+        try { return ReadTensors(path, all, n); }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: not a safetensors file (its header is not the expected JSON): {ex.Message}", ex);
+        }
+    }
+
+    static Dictionary<string, SafeTensor> ReadTensors(string path, byte[] all, long n)
+    {
         var result = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
         using var doc = JsonDocument.Parse(all.AsMemory(8, (int)n));
         long dataStart = 8 + n;

@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using DataForge.Execution;
 
 namespace DataForge.Training;
 
@@ -15,11 +16,14 @@ public sealed class TokenDir
     public string DType { get; }
     public string? Tokenizer { get; }
 
-    public TokenDir(string path)
+    /// <param name="origin">Where the configuration names this directory (a JSON path), for messages.</param>
+    public TokenDir(string path, string? origin = null)
     {
         Path = System.IO.Path.GetFullPath(path);
+        string from = origin is null ? "" : $" ({origin})";
+        if (!Directory.Exists(Path)) throw new FileNotFoundException($"{Path}: token directory not found{from}");
         string meta = System.IO.Path.Combine(Path, "tokens.json");
-        if (!File.Exists(meta)) throw new FileNotFoundException($"{meta}: token directory has no tokens.json");
+        if (!File.Exists(meta)) throw new FileNotFoundException($"{meta}: token directory has no tokens.json{from}");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(meta));
@@ -37,12 +41,14 @@ public sealed class TokenDir
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{meta}: expected {{\"vocab_size\": N, \"eot_id\": N, \"dtype\": \"uint16\"|\"uint32\"}}: {ex.Message}", ex);
+            throw new InputException(meta, $"expected {{\"vocab_size\": N, \"eot_id\": N, \"dtype\": \"uint16\"|\"uint32\"}}: {ex.Message}", ex);
         }
-        if (DType is not ("uint16" or "uint32")) throw new InvalidDataException($"{meta}: dtype must be uint16 or uint32, found \"{DType}\"");
+        if (DType is not ("uint16" or "uint32")) throw new InputException(meta, $"dtype must be uint16 or uint32, found \"{DType}\"");
+        if (VocabSize < 1 || EotId < 0 || EotId >= VocabSize)
+            throw new InputException(meta, $"expected 0 <= eot_id < vocab_size, found vocab_size {VocabSize}, eot_id {EotId}");
     }
 
-    public TokenFile Open(string split) => new(System.IO.Path.Combine(Path, split + ".bin"), DType == "uint32" ? 4 : 2);
+    public TokenFile Open(string split) => new(System.IO.Path.Combine(Path, split + ".bin"), DType);
 }
 
 /// <summary>A memory-mapped .bin of token ids.</summary>
@@ -54,17 +60,31 @@ public sealed class TokenFile : IDisposable
     public string Path { get; }
     public long Count { get; }
 
-    public TokenFile(string path, int width)
+    /// <param name="dtype">uint16 or uint32 (tokens.json "dtype").</param>
+    public TokenFile(string path, string dtype)
     {
         Path = path;
-        _width = width;
+        _width = dtype == "uint32" ? 4 : 2;
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: token file not found");
         long len = new FileInfo(path).Length;
-        if (len % width != 0) throw new InvalidDataException($"{path}: size {len} is not a multiple of {width} bytes");
-        Count = len / width;
+        // A truncated copy or a file of another dtype: reading it would shift every token after the cut.
+        if (len % _width != 0)
+            throw new InputException(path, $"size {len} bytes is not a multiple of {_width}, the size of one {dtype} token (tokens.json dtype); the file is truncated or of another dtype");
+        Count = len / _width;
         if (len == 0) return;
         _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         _view = _map.CreateViewAccessor(0, len, MemoryMappedFileAccess.Read);
+    }
+
+    /// <summary>
+    /// Training windows of context + 1 tokens that start every <paramref name="context"/> tokens (so consecutive
+    /// windows share one token); fails when the file holds less than one.
+    /// </summary>
+    public long Windows(int context)
+    {
+        long n = Count < 1 ? 0 : (Count - 1) / context;
+        if (n < 1) throw new InputException(Path, $"{Count} tokens, fewer than one window of {context + 1}");
+        return n;
     }
 
     /// <summary>Copies tokens [start, start + dst.Length) into dst.</summary>
@@ -120,8 +140,9 @@ public struct SplitMix64(ulong state)
 }
 
 /// <summary>
-/// One training source: the train.bin of a token directory cut into non-overlapping windows of
-/// context + 1 tokens, visited in a seeded random order that is reshuffled each epoch. Drawn counts how many
+/// One training source: the train.bin of a token directory cut into windows of context + 1 tokens starting every
+/// context tokens (window k is tokens [k * context, (k + 1) * context]: its last token, a target only, is the first
+/// input of window k + 1), visited in a seeded random order that is reshuffled each epoch. Drawn counts how many
 /// windows were taken over the whole run, across phases; MaxWindows enforces the repetition cap.
 /// </summary>
 public sealed class TrainSource : IDisposable
@@ -133,6 +154,10 @@ public sealed class TrainSource : IDisposable
     long _orderEpoch = -1;
 
     public TokenDir Dir { get; }
+    /// <summary>Position among the run's distinct sources, in order of first mention in the config (seeds its order; keys its checkpoint state).</summary>
+    public int Index { get; }
+    /// <summary>The path as the config writes it at its first mention (for checkpoint state and messages; never hashed).</summary>
+    public string ConfigPath { get; }
     public long Windows { get; }
     public long Drawn { get; set; }
     public double? MaxEpochs { get; set; }
@@ -140,15 +165,20 @@ public sealed class TrainSource : IDisposable
     public bool Exhausted => Drawn >= MaxWindows;
     public double Epochs => Windows == 0 ? 0 : Drawn / (double)Windows;
 
-    public TrainSource(TokenDir dir, int context, ulong seed)
+    public TrainSource(TokenDir dir, int index, string configPath, int context, ulong seed)
     {
         Dir = dir;
+        Index = index;
+        ConfigPath = configPath;
         _context = context;
         _seed = seed;
         _file = dir.Open("train");
-        Windows = (_file.Count - 1) / context;
-        if (Windows < 1) throw new InvalidDataException($"{_file.Path}: {_file.Count} tokens, fewer than one window of {context + 1}");
-        if (Windows > int.MaxValue) throw new InvalidDataException($"{_file.Path}: too many windows");
+        try
+        {
+            Windows = _file.Windows(context);
+            if (Windows > int.MaxValue) throw new InputException(_file.Path, $"{Windows} windows, more than one source can index; split it");
+        }
+        catch { _file.Dispose(); throw; }
     }
 
     /// <summary>Takes the next window (context + 1 tokens) into dst.</summary>
@@ -168,7 +198,12 @@ public sealed class TrainSource : IDisposable
             }
             _orderEpoch = epoch;
         }
-        _file.Read((long)_order![i] * _context, dst);
+        long start = (long)_order![i] * _context;
+        _file.Read(start, dst);
+        // An id past the vocabulary would fail deep inside the embedding lookup; name the file and position instead.
+        foreach (long id in dst)
+            if ((ulong)id >= (ulong)Dir.VocabSize)
+                throw new InputException(_file.Path, $"token {id} in the window at token {start} is outside the vocabulary (tokens.json vocab_size {Dir.VocabSize})");
         Drawn++;
     }
 
@@ -180,13 +215,16 @@ public sealed class DataExhaustedException(string message) : Exception(message);
 
 /// <summary>
 /// The curriculum's data: one source per distinct token directory, each phase a weighted mixture of some of them.
-/// Deterministic: the sequence of windows depends only on the seed and the position (the source picker's state
-/// and each source's drawn count), which checkpoints save.
+/// Deterministic: the sequence of windows depends only on the config (the seed and each source's position in it),
+/// the data's bytes and the position (the source picker's state and each source's drawn count), which checkpoints
+/// save. Where the files sit never enters, so the same config and data train identically in any directory.
 /// </summary>
 public sealed class CurriculumData : IDisposable
 {
     readonly List<(PhaseOptions Phase, List<(TrainSource Source, double Weight)> Mix)> _phases = [];
-    public Dictionary<string, TrainSource> Sources { get; } = new(StringComparer.Ordinal);
+    readonly List<TrainSource> _sources = [];
+    /// <summary>The distinct sources in order of first mention (<see cref="TrainSource.Index"/>).</summary>
+    public IReadOnlyList<TrainSource> Sources => _sources;
     public SplitMix64 Picker;
     public int Context { get; }
 
@@ -194,22 +232,33 @@ public sealed class CurriculumData : IDisposable
     {
         Context = context;
         Picker = new SplitMix64(SplitMix64.Mix((ulong)o.Seed, 0xDA7A));
-        foreach (var p in o.Phases)
+        // Identity (the same directory named twice is one source for the caps) is by full path; that only
+        // compares paths of one run, so it holds wherever the run sits.
+        var byPath = new Dictionary<string, TrainSource>(StringComparer.Ordinal);
+        try
         {
-            var mix = new List<(TrainSource, double)>();
-            foreach (var s in p.Sources)
+            for (int pi = 0; pi < o.Phases.Count; pi++)
             {
-                var dir = new TokenDir(s.Path);
-                if (!Sources.TryGetValue(dir.Path, out var src))
+                var p = o.Phases[pi];
+                var mix = new List<(TrainSource, double)>();
+                for (int si = 0; si < p.Sources.Count; si++)
                 {
-                    src = new TrainSource(dir, context, SplitMix64.Mix((ulong)o.Seed, DataForge.Synth.SynthRandom.Hash(dir.Path)));
-                    Sources[dir.Path] = src;
+                    var s = p.Sources[si];
+                    var dir = new TokenDir(s.Path, $"$.phases[{pi}].sources[{si}].path");
+                    if (!byPath.TryGetValue(dir.Path, out var src))
+                    {
+                        int index = _sources.Count;
+                        src = new TrainSource(dir, index, s.Path, context, SplitMix64.Mix((ulong)o.Seed, 0x50C7CE, (ulong)index));
+                        byPath[dir.Path] = src;
+                        _sources.Add(src);
+                    }
+                    if (s.MaxEpochs is { } cap) src.MaxEpochs = src.MaxEpochs is { } old ? Math.Min(old, cap) : cap;
+                    mix.Add((src, s.Weight));
                 }
-                if (s.MaxEpochs is { } cap) src.MaxEpochs = src.MaxEpochs is { } old ? Math.Min(old, cap) : cap;
-                mix.Add((src, s.Weight));
+                _phases.Add((p, mix));
             }
-            _phases.Add((p, mix));
         }
+        catch { Dispose(); throw; }
     }
 
     /// <summary>The phase that covers step s (1-based).</summary>
@@ -249,6 +298,6 @@ public sealed class CurriculumData : IDisposable
 
     public void Dispose()
     {
-        foreach (var s in Sources.Values) s.Dispose();
+        foreach (var s in _sources) s.Dispose();
     }
 }

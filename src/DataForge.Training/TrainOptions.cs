@@ -211,16 +211,21 @@ public sealed class BatchOptions
     public List<int> DoubleAtSteps { get; set; } = [];
 }
 
-public sealed class PhaseOptions
+public sealed class PhaseOptions : IValidatableOptions
 {
     [Option("Phase name (metrics.jsonl 'phase').", Required = true)]
     public string Name { get; set; } = "";
 
-    [Option("The phase ends before this step (1-based steps: it covers steps up to until_step); the last phase may omit it.", Min = 1)]
+    [Option("Last step of the phase, inclusive (steps are 1-based: the phase covers the steps after the previous phase's until_step up to and including this one); the last phase may omit it and ends at steps.", Min = 1)]
     public int? UntilStep { get; set; }
 
     [Option("Token sources sampled in proportion to their weights.", Required = true)]
     public List<SourceOptions> Sources { get; set; } = [];
+
+    public void Validate(OptionsValidation v)
+    {
+        if (Sources.Count == 0) v.Error("sources", "expected at least one source");
+    }
 }
 
 public sealed class SourceOptions

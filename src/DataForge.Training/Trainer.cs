@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DataForge.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,6 +15,10 @@ public sealed record TrainProgress(int Step, int Steps, long Tokens, double Loss
 public sealed class TrainRunOptions
 {
     public bool Resume { get; init; }
+    /// <summary>Clear a previous DataForge run in the run directory (never a directory DataForge did not write).</summary>
+    public bool Overwrite { get; init; }
+    /// <summary>Where notes go (what --overwrite removes).</summary>
+    public Action<string>? Log { get; init; }
     public CancellationToken Cancellation { get; init; }
     public Action<TrainProgress>? Progress { get; init; }
     /// <summary>Loads the tokenizer in a directory (for samples and export); null = no samples, no tokenizer files.</summary>
@@ -49,33 +54,38 @@ public static class Trainer
         string runDir = Path.GetFullPath(o.Output);
         string metricsPath = Path.Combine(runDir, "metrics.jsonl");
         string ckptRoot = Path.Combine(runDir, "checkpoints");
-        string? latest = run.Resume ? LatestCheckpoint(ckptRoot) : null;
-        if (run.Resume && latest is null && File.Exists(metricsPath))
-            throw new InvalidOperationException($"{runDir}: --resume, but there is no checkpoint to resume from");
-        if (!run.Resume && Directory.Exists(runDir) && Directory.EnumerateFileSystemEntries(runDir).Any())
-            throw new IOException($"{runDir}: run directory is not empty (use --resume to continue it, or another output)");
-        Directory.CreateDirectory(runDir);
-        File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
+        // Refused before the lock creates the directory: it could be inside the data, and --overwrite would clear it.
+        RefuseOverlap(o, runDir);
+
+        // Everything is read and checked before anything is written, so bad data leaves no half-made run behind.
+        using var data = new CurriculumData(o, o.Model.ContextLength);
+        var first = data.Sources[0].Dir;
+        foreach (var s in data.Sources)
+            if (s.Dir.VocabSize != first.VocabSize || s.Dir.EotId != first.EotId)
+                throw new InputException(Path.Combine(s.Dir.Path, "tokens.json"), $"vocab_size {s.Dir.VocabSize} / eot_id {s.Dir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
+        int vocab = o.Model.VocabSize ?? first.VocabSize;
+        if (vocab < first.VocabSize)
+            throw new RunSetupException($"$.model.vocab_size: {vocab} is smaller than the data's vocab_size {first.VocabSize} ({Path.Combine(first.Path, "tokens.json")})");
+        var valDir = o.Eval.Data is { } vd ? new TokenDir(vd, "$.eval.data") : first;
+        // Its end-of-text id goes into the exported config and stops samples: it must be the training data's.
+        if (valDir.VocabSize != first.VocabSize || valDir.EotId != first.EotId)
+            throw new InputException(Path.Combine(valDir.Path, "tokens.json"), $"vocab_size {valDir.VocabSize} / eot_id {valDir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
+        using var val = valDir.Open("val");
+        val.Windows(o.Model.ContextLength);   // throws when val.bin holds less than one window
+        string? tokDir = o.Tokenizer ?? first.Tokenizer;
+        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
 
         NativeMemory.KeepFreedMemory();
         if (o.Threads > 0) torch.set_num_threads(o.Threads);
         var device = torch.device(o.Device);
         bool bf16 = o.Precision == "bf16";
 
-        using var data = new CurriculumData(o, o.Model.ContextLength);
-        var first = data.Sources.Values.First().Dir;
-        foreach (var s in data.Sources.Values)
-            if (s.Dir.VocabSize != first.VocabSize || s.Dir.EotId != first.EotId)
-                throw new InvalidDataException($"{s.Dir.Path}: vocab_size {s.Dir.VocabSize} / eot_id {s.Dir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
-        int vocab = o.Model.VocabSize ?? first.VocabSize;
-        if (vocab < first.VocabSize) throw new InvalidDataException($"model.vocab_size {vocab} is smaller than the data's {first.VocabSize}");
-        var valDir = o.Eval.Data is { } vd ? new TokenDir(vd) : first;
-        // Its end-of-text id goes into the exported config and stops samples: it must be the training data's.
-        if (valDir.VocabSize != first.VocabSize || valDir.EotId != first.EotId)
-            throw new InvalidDataException($"{valDir.Path}: vocab_size {valDir.VocabSize} / eot_id {valDir.EotId} differ from {first.Path} ({first.VocabSize} / {first.EotId})");
-        using var val = valDir.Open("val");
-        string? tokDir = o.Tokenizer ?? first.Tokenizer;
-        ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
+        // One writer per run directory; a second train (or any DataForge writer) is refused with exit code 3.
+        using var outputLock = OutputLock.Acquire(runDir, "train");
+        string? latest;
+        try { latest = PrepareRunDirectory(runDir, ckptRoot, run); }
+        catch { outputLock.Abandon(); throw; }
+        File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
 
         using var model = new GptModel(o.Model, vocab, device, o.Seed);
         using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.Optimizer.WeightDecay);
@@ -87,17 +97,7 @@ public static class Trainer
         {
             model.Load(Safetensors.Read(Path.Combine(latest, "model.safetensors")), latest);
             opt.Load(Safetensors.Read(Path.Combine(latest, "optimizer.safetensors")), latest);
-            using var st = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(latest, "state.json")));
-            var r = st.RootElement;
-            step = r.GetProperty("step").GetInt32();
-            tokens = r.GetProperty("tokens").GetInt64();
-            opt.Step = r.GetProperty("optimizer_step").GetInt64();
-            data.Picker.State = ulong.Parse(r.GetProperty("picker").GetString()!, CultureInfo.InvariantCulture);
-            foreach (var p in r.GetProperty("sources").EnumerateObject())
-            {
-                if (!data.Sources.TryGetValue(p.Name, out var src)) throw new InvalidDataException($"{latest}/state.json: source {p.Name} is not in this config");
-                src.Drawn = p.Value.GetInt64();
-            }
+            (step, tokens) = RestoreState(Path.Combine(latest, "state.json"), data, opt);
             TruncateMetrics(metricsPath, step);
         }
 
@@ -189,17 +189,99 @@ public static class Trainer
             }
             File.WriteAllText(Path.Combine(runDir, "samples.txt"), sb.ToString());
         }
-        var reports = data.Sources.Values.Select(src => new SourceReport(src.Dir.Path, src.Windows, src.Drawn, src.Epochs, src.MaxEpochs, src.Exhausted)).ToList();
+        var reports = data.Sources.Select(src => new SourceReport(src.Dir.Path, src.Windows, src.Drawn, src.Epochs, src.MaxEpochs, src.Exhausted)).ToList();
         File.WriteAllText(Path.Combine(runDir, "sources.json"), JsonSerializer.Serialize(new { sources = reports, stopped_because = stopped }, Snake) + "\n");
         return new TrainResult(runDir, step, tokens, lastLoss, lastVal, reports, stopped);
+    }
+
+    /// <summary>Refuses a run directory that is, contains or lies inside a data directory the run reads.</summary>
+    static void RefuseOverlap(TrainOptions o, string runDir)
+    {
+        var inputs = o.Phases.SelectMany((p, pi) => p.Sources.Select((s, si) => (s.Path, Where: $"$.phases[{pi}].sources[{si}].path"))).ToList();
+        if (o.Eval.Data is { } vd) inputs.Add((vd, "$.eval.data"));
+        foreach (var (path, where) in inputs)
+            if (OutputDirectory.Overlap(runDir, path) is { } how)
+                throw new RunSetupException($"{runDir}: the run directory {how} the training data directory {Path.GetFullPath(path)} ({where}); choose an output outside the data");
+    }
+
+    /// <summary>
+    /// Under the lock: a fresh run gets an empty (or, with Overwrite, cleared) DataForge run directory; a resumed one
+    /// its latest checkpoint. Returns that checkpoint, or null for a fresh start.
+    /// </summary>
+    static string? PrepareRunDirectory(string runDir, string ckptRoot, TrainRunOptions run)
+    {
+        if (run.Resume && run.Overwrite) throw new RunSetupException("--resume and --overwrite cannot be combined");
+        if (run.Resume)
+        {
+            if (LatestCheckpoint(ckptRoot) is { } latest)
+            {
+                OutputDirectory.Claim(runDir, "train");
+                return latest;
+            }
+            // A run that stopped before its first checkpoint has nothing to continue from; starting over is the
+            // user's call (it discards what the directory holds), so the same command is refused until they make it.
+            if (!OutputDirectory.IsEmpty(runDir))
+                throw new RunSetupException($"{runDir}: --resume, but the run directory has no checkpoint yet (checkpoints/step-N/ is written every eval.checkpoint_every steps and on Ctrl-C); start afresh with --overwrite instead of --resume");
+            // An empty or new directory: nothing to resume, so the run starts (a script can always pass --resume).
+        }
+        OutputDirectory.PrepareFresh(runDir, "train", run.Overwrite, run.Log, "run directory",
+            "use --resume to continue it, --overwrite to start afresh, or --output elsewhere");
+        return null;
+    }
+
+    /// <summary>Step, tokens, optimiser step and data position from a checkpoint's state.json.</summary>
+    static (int Step, long Tokens) RestoreState(string statePath, CurriculumData data, AdamW opt)
+    {
+        try
+        {
+            using var st = JsonDocument.Parse(File.ReadAllBytes(statePath));
+            var r = st.RootElement;
+            opt.Step = r.GetProperty("optimizer_step").GetInt64();
+            data.Picker.State = ulong.Parse(r.GetProperty("picker").GetString()!, CultureInfo.InvariantCulture);
+            RestorePositions(data, r.GetProperty("sources"), statePath);
+            return (r.GetProperty("step").GetInt32(), r.GetProperty("tokens").GetInt64());
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentOutOfRangeException)
+        {
+            throw new InputException(statePath, $"not a checkpoint state DataForge wrote: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Each source's drawn count from a checkpoint's state.json. Sources are keyed by their position in the config, not
+    /// by where their files sit, so a run directory moved with its data resumes; their window counts must match.
+    /// </summary>
+    static void RestorePositions(CurriculumData data, JsonElement sources, string statePath)
+    {
+        if (sources.ValueKind == JsonValueKind.Object)
+        {
+            // Checkpoints from before positions were keyed by index name each source by its full path.
+            foreach (var p in sources.EnumerateObject())
+            {
+                var src = data.Sources.FirstOrDefault(s => s.Dir.Path == p.Name)
+                    ?? throw new InputException(statePath, $"source {p.Name} is not in this config");
+                src.Drawn = p.Value.GetInt64();
+            }
+            return;
+        }
+        var saved = sources.EnumerateArray().ToList();
+        if (saved.Count != data.Sources.Count)
+            throw new InputException(statePath, $"the checkpoint has {saved.Count} source(s), the config {data.Sources.Count}; resume with the config the run started with");
+        foreach (var e in saved)
+        {
+            var src = data.Sources[e.GetProperty("index").GetInt32()];
+            long windows = e.GetProperty("windows").GetInt64();
+            if (windows != src.Windows)
+                throw new InputException(statePath, $"source {src.Index} ({src.ConfigPath}) had {windows} windows when the checkpoint was written, {src.Windows} now: its data changed");
+            src.Drawn = e.GetProperty("drawn").GetInt64();
+        }
     }
 
     /// <summary>Mean validation loss over the first batches x micro_batch windows of val.bin (no dropout).</summary>
     public static double Evaluate(GptModel model, TokenFile val, TrainOptions o, Device device, bool bf16)
     {
         int ctx = o.Model.ContextLength, mb = o.Batch.MicroBatch;
-        long windows = (val.Count - 1) / ctx;
-        if (windows < 1) throw new InvalidDataException($"{val.Path}: {val.Count} tokens, fewer than one window of {ctx + 1}");
+        long windows = val.Windows(ctx);
         var buf = new long[mb * (ctx + 1)];
         double sum = 0;
         long w = 0;
@@ -246,7 +328,11 @@ public static class Trainer
         {
             ["step"] = step, ["tokens"] = tokens, ["optimizer_step"] = opt.Step,
             ["picker"] = data.Picker.State.ToString(CultureInfo.InvariantCulture),
-            ["sources"] = data.Sources.ToDictionary(kv => kv.Key, kv => kv.Value.Drawn),
+            // By position in the config, with the path as written there: nothing that changes when the run moves.
+            ["sources"] = data.Sources.Select(src => new Dictionary<string, object>
+            {
+                ["index"] = src.Index, ["path"] = src.ConfigPath, ["windows"] = src.Windows, ["drawn"] = src.Drawn,
+            }).ToList(),
         };
         File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, Indented) + "\n");
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
@@ -298,11 +384,25 @@ public static class Trainer
     {
         string cfgPath = Path.Combine(dir, "config.json");
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{cfgPath}: not found (expected a run's final/ or checkpoint directory)");
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
-        var r = doc.RootElement;
-        var m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
-        var model = new GptModel(m, r.GetProperty("vocab_size").GetInt32(), device, 0);
-        model.Load(Safetensors.Read(Path.Combine(dir, "model.safetensors")), dir);
-        return (model, r.GetProperty("eos_token_id").GetInt32());
+        string weights = Path.Combine(dir, "model.safetensors");
+        if (!File.Exists(weights)) throw new FileNotFoundException($"{weights}: not found (expected a run's final/ or checkpoint directory)");
+        ModelOptions m;
+        int vocab, eot;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
+            var r = doc.RootElement;
+            m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
+            vocab = r.GetProperty("vocab_size").GetInt32();
+            eot = r.GetProperty("eos_token_id").GetInt32();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InputException(cfgPath, $"not a config.json DataForge exported (expected \"vocab_size\", \"eos_token_id\" and the model options under \"dataforge\"): {ex.Message}", ex);
+        }
+        var model = new GptModel(m, vocab, device, 0);
+        try { model.Load(Safetensors.Read(weights), dir); }
+        catch { model.Dispose(); throw; }
+        return (model, eot);
     }
 }

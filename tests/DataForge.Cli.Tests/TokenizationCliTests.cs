@@ -43,6 +43,54 @@ public class TokenizationCliTests
     }
 
     [Fact]
+    public void Tokenizer_train_on_empty_input_names_the_input_and_leaves_nothing()
+    {
+        using var dir = new TempDir();
+        string empty = dir.Write("empty.txt", "");
+        var (code, _, err) = Cli("tokenizer", "train", "--input", empty, "--vocab-size", "300", "--out", dir["tok"]);
+        Assert.Equal(1, code);
+        Assert.Contains(empty, err);
+        Assert.Contains("no text", err);
+        TrainCliTests.AssertOneErrorLine(err);
+        Assert.False(Directory.Exists(dir["tok"]));
+    }
+
+    [Fact]
+    public void Tokenizer_train_owns_its_output_directory()
+    {
+        using var dir = new TempDir();
+        string input = Corpus(dir, "c", 50, 4);
+        string[] Train(params string[] extra) => ["tokenizer", "train", "--input", input, "--vocab-size", "300", "--out", dir["tok"], .. extra];
+        // A directory with someone else's files is refused, with or without --overwrite, and kept.
+        string mine = dir.Write("tok/notes.txt", "mine");
+        Assert.Equal(2, Cli(Train()).Code);
+        var refused = Cli(Train("--overwrite"));
+        Assert.Equal(2, refused.Code);
+        TrainCliTests.AssertOneErrorLine(refused.Err);
+        Assert.True(File.Exists(mine));
+        File.Delete(mine);
+        Assert.Equal(0, Cli(Train()).Code);
+        Assert.Equal("tokenizer", DataForge.Execution.OutputDirectory.KindOf(dir["tok"]));
+        Assert.Equal(2, Cli(Train()).Code);                 // its own previous output needs --overwrite
+        var (code, _, err) = Cli(Train("--overwrite"));
+        Assert.True(code == 0, err);
+        Assert.Contains("--overwrite: removing the previous tokenizer output", err);
+        // An output directory that holds the input is refused before anything is touched.
+        string inside = dir.Write("tok2/in.txt", "some text to learn from");
+        var overlap = Cli("tokenizer", "train", "--input", inside, "--vocab-size", "300", "--out", dir["tok2"]);
+        Assert.Equal(2, overlap.Code);
+        Assert.Contains("contains the input", overlap.Err);
+        // While another writer holds the lock, a second is refused with exit code 3.
+        using (DataForge.Execution.OutputLock.Acquire(dir["tok"], "tokenizer train"))
+        {
+            var busy = Cli(Train("--overwrite"));
+            Assert.Equal(3, busy.Code);
+            TrainCliTests.AssertOneErrorLine(busy.Err);
+        }
+        Assert.True(File.Exists(dir["tok/vocab.json"]));
+    }
+
+    [Fact]
     public void Mix_command_writes_phases_or_fails_on_a_shortfall()
     {
         using var dir = new TempDir();

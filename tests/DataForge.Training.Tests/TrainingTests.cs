@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using DataForge.Execution;
 using DataForge.Pipelines;
 using DataForge.Tests;
 using DataForge.Training;
@@ -73,6 +74,14 @@ public class ConfigTests
     }
 
     [Fact]
+    public void A_phase_without_sources_is_a_config_error()
+    {
+        string json = """{"output": "x", "steps": 10, "phases": [{"name": "a", "sources": []}]}""";
+        var ex = Assert.Throws<ConfigException>(() => TrainOptions.Parse(Encoding.UTF8.GetBytes(json), "t.json"));
+        Assert.Contains("$.phases[0].sources", string.Join("\n", ex.Errors.Select(e => e.ToString())));
+    }
+
+    [Fact]
     public void Cross_field_rules_are_checked()
     {
         string json = """
@@ -136,6 +145,87 @@ public class TrainerTests
         Assert.Equal(12, a.Count);
         Assert.Equal(a, b);
         Assert.Equal(full.ValLoss, resumed.ValLoss);
+    }
+
+    /// <summary>metrics.jsonl without its timing field (tokens_per_s differs run to run).</summary>
+    static List<string> MetricsWithoutTiming(string run) =>
+        File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l =>
+        {
+            var obj = System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject();
+            obj.Remove("tokens_per_s");
+            return obj.ToJsonString();
+        }).ToList();
+
+    static byte[] FinalModel(string run) => File.ReadAllBytes(Path.Combine(run, "final", "model.safetensors"));
+
+    /// <summary>A tiny run over two sources (so both the per-source window order and the source picker matter).</summary>
+    static TrainOptions TwoSources(string run, string root, int steps = 12)
+    {
+        var o = Fixtures.Tiny(run, Path.Combine(root, "a"), steps: steps, dropout: 0.1);
+        o.Phases[0].Sources.Add(new SourceOptions { Path = Path.Combine(root, "b"), Weight = 0.5 });
+        return o;
+    }
+
+    static void TwoSourceData(TempDir dir, string root)
+    {
+        Fixtures.TokenDir(dir, Path.Combine(root, "a"), string.Concat(Enumerable.Repeat(Fixtures.Text, 3)));
+        Fixtures.TokenDir(dir, Path.Combine(root, "b"), string.Concat(Enumerable.Repeat("Lorem ipsum dolor sit amet. ", 12)));
+    }
+
+    [Fact]
+    public void Same_config_and_data_bytes_in_another_directory_train_identically()
+    {
+        using var dir = new TempDir();
+        TwoSourceData(dir, "here");
+        TwoSourceData(dir, "somewhere/else/entirely");
+        var r1 = Trainer.Run(TwoSources(dir["here/run"], dir["here"]), new TrainRunOptions());
+        var r2 = Trainer.Run(TwoSources(dir["somewhere/else/entirely/run"], dir["somewhere/else/entirely"]), new TrainRunOptions());
+        Assert.Equal(MetricsWithoutTiming(r1.RunDirectory), MetricsWithoutTiming(r2.RunDirectory));
+        Assert.Equal(FinalModel(r1.RunDirectory), FinalModel(r2.RunDirectory));
+    }
+
+    [Fact]
+    public void A_run_directory_moved_with_its_data_resumes_and_ends_like_an_uninterrupted_run()
+    {
+        using var dir = new TempDir();
+        TwoSourceData(dir, "ref");
+        var full = Trainer.Run(TwoSources(dir["ref/run"], dir["ref"]), new TrainRunOptions());
+        TwoSourceData(dir, "old");
+        Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(TwoSources(dir["old/run"], dir["old"]), new TrainRunOptions { StopAfterStep = 5 }));
+        Directory.Move(dir["old"], dir["new"]);
+        var resumed = Trainer.Run(TwoSources(dir["new/run"], dir["new"]), new TrainRunOptions { Resume = true });
+        Assert.Equal(12, resumed.Steps);
+        Assert.Equal(MetricsWithoutTiming(full.RunDirectory), MetricsWithoutTiming(resumed.RunDirectory));
+        Assert.Equal(FinalModel(full.RunDirectory), FinalModel(resumed.RunDirectory));
+    }
+
+    [Fact]
+    public void Resume_reads_path_keyed_checkpoints_and_refuses_changed_data()
+    {
+        using var dir = new TempDir();
+        TwoSourceData(dir, "ref");
+        var full = Trainer.Run(TwoSources(dir["ref/run"], dir["ref"]), new TrainRunOptions());
+        TwoSourceData(dir, "old");
+        var o = TwoSources(dir["old/run"], dir["old"]);
+        Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(o, new TrainRunOptions { StopAfterStep = 5 }));
+        // A checkpoint written before positions were keyed by index names each source by its full path.
+        string statePath = Path.Combine(dir["old/run"], "checkpoints", "step-00000005", "state.json");
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
+        var legacy = new System.Text.Json.Nodes.JsonObject();
+        foreach (var e in state["sources"]!.AsArray())
+            legacy[Path.GetFullPath(dir["old/" + (e!["index"]!.GetValue<int>() == 0 ? "a" : "b")])] = e["drawn"]!.GetValue<long>();
+        state["sources"] = legacy;
+        File.WriteAllText(statePath, state.ToJsonString());
+        var resumed = Trainer.Run(o, new TrainRunOptions { Resume = true });
+        Assert.Equal(FinalModel(full.RunDirectory), FinalModel(resumed.RunDirectory));
+
+        // Other data under the same config is not resumed on.
+        TwoSourceData(dir, "other");
+        var p = TwoSources(dir["other/run"], dir["other"]);
+        Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(p, new TrainRunOptions { StopAfterStep = 3 }));
+        File.AppendAllText(Path.Combine(dir["other/b"], "train.bin"), new string('\0', 200));
+        var ex = Assert.Throws<InputException>(() => Trainer.Run(p, new TrainRunOptions { Resume = true }));
+        Assert.Contains("its data changed", ex.Message);
     }
 
     [Fact]
@@ -251,12 +341,80 @@ public class TrainerTests
     }
 
     [Fact]
-    public void Existing_run_directory_needs_resume()
+    public void Existing_run_directory_needs_resume_and_overwrite_never_clears_a_foreign_one()
     {
         using var dir = new TempDir();
         string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);
         Directory.CreateDirectory(dir["run"]);
         File.WriteAllText(Path.Combine(dir["run"], "x"), "");
-        Assert.Throws<IOException>(() => Trainer.Run(Fixtures.Tiny(dir["run"], data, steps: 2), new TrainRunOptions()));
+        var o = Fixtures.Tiny(dir["run"], data, steps: 2);
+        Assert.Throws<RunSetupException>(() => Trainer.Run(o, new TrainRunOptions()));
+        var ex = Assert.Throws<RunSetupException>(() => Trainer.Run(o, new TrainRunOptions { Overwrite = true }));
+        Assert.Contains("did not write", ex.Message);
+        Assert.Equal(["x"], Directory.GetFiles(dir["run"]).Select(Path.GetFileName).Where(n => !n!.StartsWith(".dataforge", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Overwrite_clears_a_previous_run_and_resume_keeps_the_marker()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);
+        var o = Fixtures.Tiny(dir["run"], data, steps: 4);
+        Trainer.Run(o, new TrainRunOptions());
+        string marker = Path.Combine(dir["run"], OutputDirectory.MarkerFile);
+        Assert.Equal("train", OutputDirectory.KindOf(dir["run"]));
+        File.WriteAllText(Path.Combine(dir["run"], "stale.txt"), "from the previous run");
+        var notes = new List<string>();
+        Trainer.Run(o, new TrainRunOptions { Overwrite = true, Log = notes.Add });
+        Assert.False(File.Exists(Path.Combine(dir["run"], "stale.txt")));
+        Assert.Contains(notes, n => n.Contains("--overwrite: removing the previous train output"));
+        Assert.Throws<TrainingInterruptedException>(() => Trainer.Run(o, new TrainRunOptions { Overwrite = true, StopAfterStep = 2 }));
+        Trainer.Run(o, new TrainRunOptions { Resume = true });
+        Assert.True(File.Exists(marker));
+    }
+
+    [Fact]
+    public void Bad_data_fails_before_anything_is_written()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);
+        File.WriteAllBytes(Path.Combine(data, "train.bin"), new byte[1001]);
+        var ex = Assert.Throws<InputException>(() => Trainer.Run(Fixtures.Tiny(dir["run"], data, steps: 2), new TrainRunOptions()));
+        Assert.Contains(Path.Combine(data, "train.bin"), ex.Message);
+        Assert.Contains("1001 bytes", ex.Message);
+        Assert.Contains("uint16", ex.Message);
+        Assert.False(Directory.Exists(dir["run"]));
+        var missing = Assert.Throws<FileNotFoundException>(() => Trainer.Run(Fixtures.Tiny(dir["run"], dir["nosuch"], steps: 2), new TrainRunOptions()));
+        Assert.Contains("$.phases[0].sources[0].path", missing.Message);
+        Assert.False(Directory.Exists(dir["run"]));
+    }
+
+    [Fact]
+    public void Resume_without_a_checkpoint_is_refused_and_leaves_a_new_directory_untouched()
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);
+        var o = Fixtures.Tiny(dir["run"], data, steps: 4);
+        Directory.CreateDirectory(dir["run"]);
+        File.WriteAllText(Path.Combine(dir["run"], "metrics.jsonl"), "{\"step\": 1}\n");   // a run killed before its first checkpoint
+        var ex = Assert.Throws<RunSetupException>(() => Trainer.Run(o, new TrainRunOptions { Resume = true }));
+        Assert.Contains("no checkpoint yet", ex.Message);
+        Assert.Equal("{\"step\": 1}\n", File.ReadAllText(Path.Combine(dir["run"], "metrics.jsonl")));
+        Assert.False(File.Exists(Path.Combine(dir["run"], "config.json")));
+    }
+
+    [Theory]
+    [InlineData("data")]
+    [InlineData("data/run")]
+    [InlineData(".")]
+    public void A_run_directory_overlapping_the_data_is_refused(string output)
+    {
+        using var dir = new TempDir();
+        string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);
+        var ex = Assert.Throws<RunSetupException>(() => Trainer.Run(Fixtures.Tiny(Path.Combine(dir.Path, output), data, steps: 2), new TrainRunOptions()));
+        Assert.Contains(Path.GetFullPath(data), ex.Message);
+        Assert.Contains("$.phases[0].sources[0].path", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(data, "run")));
+        Assert.False(File.Exists(Path.Combine(data, OutputDirectory.MarkerFile)));
     }
 }

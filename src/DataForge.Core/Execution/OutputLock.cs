@@ -93,19 +93,20 @@ public sealed class OutputLock : IDisposable
     }
 
     /// <summary>
-    /// Undoes the directory's creation when a command fails before writing anything: if acquiring the
-    /// lock created it and it holds only bookkeeping files, it is removed (the lock is released).
+    /// Releases the lock of a command that failed before writing anything: when acquiring the lock created the
+    /// directory and it still holds nothing but bookkeeping (lock, marker), the directory goes again, so a refused
+    /// or failed command leaves nothing behind. A directory that existed before is left as it was.
     /// </summary>
-    public void RemoveIfUnused()
+    public void Abandon()
     {
-        if (!CreatedDirectory || !OutputDirectory.IsEmpty(Directory)) return;
+        bool remove = CreatedDirectory && OutputDirectory.IsEmpty(Directory);
+        // The bookkeeping files go while the lock is still held; the directory itself only if nothing else appeared.
+        if (remove)
+            foreach (var f in System.IO.Directory.GetFiles(Directory))
+                try { File.Delete(f); } catch (IOException) { remove = false; }
         Dispose();
-        try
-        {
-            foreach (var f in System.IO.Directory.EnumerateFiles(Directory)) File.Delete(f);
-            System.IO.Directory.Delete(Directory);
-        }
-        catch (IOException) { }
+        if (remove)
+            try { System.IO.Directory.Delete(Directory); } catch (IOException) { }
     }
 
     bool _released;

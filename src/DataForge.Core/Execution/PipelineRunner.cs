@@ -154,7 +154,7 @@ public sealed class PipelineRunner
         }
         catch
         {
-            outputLock.RemoveIfUnused();
+            outputLock.Abandon();
             throw;
         }
         progress.PartitionsTotal = partitions.Count;
