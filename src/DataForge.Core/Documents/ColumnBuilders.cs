@@ -90,7 +90,7 @@ public sealed class Utf8ColumnBuilder
         long size = Math.Max(need, Math.Min(System.Array.MaxLength, (long)_data.Length * 2));
         var bigger = PooledBuffer.Rent((int)size);
         _data.AsSpan(0, _dataLength).CopyTo(bigger);
-        System.Buffers.ArrayPool<byte>.Shared.Return(_data);
+        PooledBuffer.Return(_data);
         _data = bigger;
     }
 

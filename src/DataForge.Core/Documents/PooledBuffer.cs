@@ -25,10 +25,24 @@ public sealed class PooledBuffer : IMemoryOwner<byte>
     public void Dispose()
     {
         var a = Interlocked.Exchange(ref _array, null);
-        if (a is not null) ArrayPool<byte>.Shared.Return(a);
+        if (a is not null) Return(a);
     }
 
-    public static byte[] Rent(int minimum) => ArrayPool<byte>.Shared.Rent(minimum);
+    /// <summary>Gives an array from <see cref="Rent"/> back (to the pool when it came from there).</summary>
+    public static void Return(byte[] array)
+    {
+        if (array.Length <= LargestPooled) ArrayPool<byte>.Shared.Return(array);
+    }
+
+    /// <summary>
+    /// Arrays above this size (one huge document) are not pooled: the pool would keep every one of them
+    /// for the rest of the run, so one 200 MB line cost its size several times over; unpooled, the
+    /// garbage collector takes them back.
+    /// </summary>
+    const int LargestPooled = 64 << 20;
+
+    public static byte[] Rent(int minimum)
+        => minimum > LargestPooled ? GC.AllocateUninitializedArray<byte>(minimum) : ArrayPool<byte>.Shared.Rent(minimum);
 
     // Arrow keeps its owner-taking buffer constructor internal, so owners are found per column.
     static readonly ConditionalWeakTable<IArrowArray, PooledBuffer> Owners = new();

@@ -106,6 +106,9 @@ public sealed class LineReader
             var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(Math.Min(Array.MaxLength, (long)_buf.Length * 2), _maxLineBytes + 1));
             Buffer.BlockCopy(_buf, 0, bigger, 0, _len);
             _buf = bigger;
+            // The buffer only grows this large for a huge line: collect the smaller one it replaces now,
+            // rather than let each doubling's garbage pile up until the next full collection.
+            if (bigger.Length >= 64 << 20) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
         int n = _stream.Read(_buf, _len, _buf.Length - _len);
         if (n == 0) _eof = true;
