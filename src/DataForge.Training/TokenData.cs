@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using DataForge.Execution;
 
 namespace DataForge.Training;
 
@@ -18,6 +19,9 @@ public sealed class TokenDir
     public TokenDir(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
+        // A phase of a mix (or a tokens pipeline output) that is not finished may hold another mix's tokens, or half of them.
+        foreach (var dir in new[] { Path, System.IO.Path.GetDirectoryName(Path) })
+            if (dir is not null && OutputDirectory.Unfinished(dir) is { } why) throw new InputException(why);
         string meta = System.IO.Path.Combine(Path, "tokens.json");
         if (!File.Exists(meta)) throw new FileNotFoundException($"{meta}: token directory has no tokens.json");
         try
