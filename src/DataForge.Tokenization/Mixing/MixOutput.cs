@@ -60,9 +60,11 @@ public sealed class MixOutput
     /// <param name="identity">The config and inputs of this mix; a resumed mix must have the same.</param>
     public bool Prepare(string identity, MixRunOptions options)
     {
+        // Only a directory marked as a mix has a mix's work directory (a pipeline output has one of its own).
+        bool ours = OutputDirectory.KindOf(Directory) == Kind;
         // A work directory without its identity is debris of a kill while it was being created or removed.
-        if (System.IO.Directory.Exists(Work) && !File.Exists(IdentityPath)) System.IO.Directory.Delete(Work, recursive: true);
-        bool interrupted = System.IO.Directory.Exists(Work);
+        if (ours && System.IO.Directory.Exists(Work) && !File.Exists(IdentityPath)) System.IO.Directory.Delete(Work, recursive: true);
+        bool interrupted = ours && File.Exists(IdentityPath);
         if (options.Resume)
         {
             if (interrupted)
@@ -72,7 +74,7 @@ public sealed class MixOutput
                 _log?.Invoke($"--resume: continuing the interrupted mix in {Directory}");
                 return true;
             }
-            if (File.Exists(SuccessPath))
+            if (ours && File.Exists(SuccessPath))
             {
                 _log?.Invoke($"--resume: the mix in {Directory} is complete; nothing to do");
                 return false;
@@ -89,9 +91,9 @@ public sealed class MixOutput
         {
             // Checked now, removed only when the new mix is complete: until then the previous one stays usable.
             OutputDirectory.EnsureReplaceable(Directory, Kind);
-            if (interrupted)
+            if (System.IO.Directory.Exists(Work))
             {
-                _log?.Invoke($"--overwrite: discarding the interrupted mix's {WorkDir}/ in {Directory}");
+                _log?.Invoke($"--overwrite: discarding the interrupted {WorkDir}/ in {Directory}");
                 System.IO.Directory.Delete(Work, recursive: true);
             }
         }
