@@ -133,6 +133,44 @@ public class MixCrashTests
     }
 
     [Fact]
+    public void Mix_stage_killed_while_writing_its_phases_then_resumed_is_byte_identical()
+    {
+        using var dir = new TempDir();
+        MixFile(dir, 7);
+        string pipeline = dir.Write("p.json", $$"""
+            { "input": [ { "type": "jsonl", "paths": [{{JsonSerializer.Serialize(dir["a.jsonl"])}}], "source": "a" },
+                         { "type": "jsonl", "paths": [{{JsonSerializer.Serialize(dir["b.jsonl"])}}], "source": "b" } ],
+              "output": { "type": "mix", "path": "unused", "tokenizer": "cl100k_base", "val_fraction": 0.05,
+                          "sources": [ { "name": "a", "max_epochs": 3 }, { "name": "b", "max_epochs": 3 } ],
+                          "phases": [ { "name": "stable", "tokens": 6000, "weights": { "a": 0.6, "b": 0.4 } },
+                                      { "name": "decay", "tokens": 2000, "weights": { "a": 0.2, "b": 0.8 } } ] } }
+            """);
+        Assert.Equal(0, CliTests.Cli("run", pipeline, "--output", dir["ref"], "--workers", "1").Code);
+        var reference = Files(dir["ref"]);
+        Assert.Contains("stable/train.bin", reference.Keys);
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "dataforge.dll"), "run", pipeline, "--output", dir["o"], "--workers", "1" }) psi.ArgumentList.Add(a);
+        psi.Environment[FaultPoints.Variable] = "mix:after-phase";
+        using (var p = Process.Start(psi)!)
+        {
+            p.StandardError.ReadToEndAsync();
+            p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(120_000));
+            Assert.Equal(137, p.ExitCode);
+        }
+        Assert.False(File.Exists(dir["o/_SUCCESS"]));
+        Assert.False(Directory.Exists(dir["o/stable"]), "a phase is moved into place only when every phase is written");
+        var (code, _, err) = CliTests.Cli("run", pipeline, "--output", dir["o"], "--workers", "1", "--resume");
+        Assert.True(code == 0, err);
+        var resumed = Files(dir["o"]);
+        // stats.json has timings; everything else is the same bytes.
+        reference.Remove("stats.json");
+        resumed.Remove("stats.json");
+        Assert.True(Same(reference, resumed), string.Join(", ", resumed.Keys));
+    }
+
+    [Fact]
     public void A_mix_on_a_locked_directory_exits_3_and_touches_nothing()
     {
         using var dir = new TempDir();
