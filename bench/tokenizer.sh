@@ -68,7 +68,7 @@ PY
   "phases": [ { "name": "stable", "tokens": 12000000, "weights": { "a": 0.6, "b": 0.4 } },
               { "name": "decay", "tokens": 1500000, "weights": { "a": 0.3, "b": 0.7 } } ] }
 JSON
-  timed $DF mix "$OUT/bench-mix.json" --threads 2 2>"$OUT/mix.log"
+  timed $DF mix "$OUT/bench-mix.json" --threads 2 --overwrite 2>"$OUT/mix.log"
   cat "$OUT/mix.log"
   python3 -c "import json;r=json.load(open('$OUT/mix/mix_report.json'));[print(p['name'],p['realised_tokens'],[(e['source'],e['weight'],e['realised_weight']) for e in p['entries']]) for p in r['phases']]"
 fi

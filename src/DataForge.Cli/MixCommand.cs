@@ -10,7 +10,19 @@ public static class MixCommand
         var file = new Argument<string>("mix") { Description = "MIX.json: sources (pipeline output directories), buckets, phases with weights and token budgets, repetition caps." };
         var output = new Option<string?>("--output", "-o") { Description = "Output directory (overrides the file's output)." };
         var threads = new Option<int>("--threads") { Description = "Threads for tokenizing (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("mix", "Mix pipeline outputs into token shards per phase (train.bin/val.bin, tokens.json) and mix_report.json.") { file, output, threads };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Finish a mix that was killed in this output directory: sources it had tokenized are reused (and its phases, if all were written); "
+                + "refused when MIX.json, the tokenizer or the source files changed. On a finished mix it does nothing.",
+        };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Replace an earlier DataForge mix in a non-empty output directory (or discard an interrupted one); the earlier mix stays until the new one is complete. Never removes files DataForge did not write.",
+        };
+        var cmd = new Command("mix", "Mix pipeline outputs into token shards per phase (train.bin/val.bin, tokens.json), mix_report.json and _SUCCESS.")
+        {
+            file, output, threads, resume, overwrite,
+        };
         cmd.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
@@ -18,20 +30,23 @@ public static class MixCommand
             if (parse.GetValue(output) is { } o) config.Output = o;
             int t = parse.GetValue(threads);
             if (t < 1) throw new CliUsageException($"--threads must be >= 1, got {t}");
+            if (parse.GetValue(resume) && parse.GetValue(overwrite))
+                throw new CliUsageException("--resume and --overwrite exclude each other: --resume finishes the interrupted mix, --overwrite starts over");
+            var options = new MixRunOptions { Resume = parse.GetValue(resume), Overwrite = parse.GetValue(overwrite), ConfigFile = path };
             MixResult result;
             try
             {
-                result = Mixer.Run(config, Directory.GetCurrentDirectory(), t, msg => io.Err.WriteLine(msg));
+                result = Mixer.Run(config, Directory.GetCurrentDirectory(), t, msg => io.Err.WriteLine(msg), options);
             }
             catch (MixShortfallException ex)
             {
                 io.Err.WriteLine($"error: {ex.Message}");
                 return ExitCodes.Failure;
             }
-            foreach (var n in result.Plan.Notes) io.Out.WriteLine($"note: {n}");
-            io.Out.WriteLine($"{config.Name}: {result.TokensWritten:N0} tokens in {result.DocumentsWritten:N0} documents over {result.Plan.Phases.Count} phase(s) in {result.Seconds:F1}s "
-                + $"({result.TokensWritten / Math.Max(result.Seconds, 1e-9) / 1e6:F2} M tokens/s)");
-            io.Out.WriteLine($"output: {Path.GetFullPath(config.Output)} ({string.Join(", ", result.Plan.Phases.Select(p => p + "/"))}, {Mixer.ReportFile})");
+            foreach (var n in result.Notes) io.Out.WriteLine($"note: {n}");
+            io.Out.WriteLine($"{config.Name}: {result.TokensWritten:N0} tokens in {result.DocumentsWritten:N0} documents over {result.Phases.Count} phase(s)"
+                + (result.Seconds > 0 ? $" in {result.Seconds:F1}s ({result.TokensWritten / result.Seconds / 1e6:F2} M tokens/s)" : " (finished earlier)"));
+            io.Out.WriteLine($"output: {Path.GetFullPath(config.Output)} ({string.Join(", ", result.Phases.Select(p => p + "/"))}, {Mixer.ReportFile}, _SUCCESS)");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DataForge.Execution;
 using DataForge.Reports;
 
 namespace DataForge.Cli;
@@ -18,6 +19,8 @@ public static class ReportCommand
             var runs = ReportBuilder.Discover(d);
             string path = ReportBuilder.Write(d, parse.GetValue(output));
             io.Out.WriteLine($"report: {path} ({string.Join(", ", runs.Select(r => $"{r.Kind.ToString().ToLowerInvariant()} {r.Name}"))})");
+            foreach (var r in runs)
+                if (OutputDirectory.Unfinished(r.Directory) is { } why) io.Err.WriteLine($"warning: {why}");
             return ExitCodes.Ok;
         });
         return cmd;

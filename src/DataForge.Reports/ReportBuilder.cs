@@ -57,7 +57,9 @@ public static class ReportBuilder
                     PipelineSections.Add(page, prefix, run.Name, RunStats.Read(Path.Combine(run.Directory, "stats.json")));
                     break;
                 case RunKind.Mix:
-                    MixSections.Add(page, prefix, run.Name, Path.Combine(run.Directory, "mix_report.json"));
+                    // A report left by a mix that did not finish (no _SUCCESS) is shown, but says so in its title.
+                    MixSections.Add(page, prefix, run.Name + (OutputDirectory.Unfinished(run.Directory) is null ? "" : " (incomplete: no _SUCCESS)"),
+                        Path.Combine(run.Directory, "mix_report.json"));
                     break;
                 case RunKind.Training:
                     TrainingSections.Add(page, prefix, run.Name, run.Directory);

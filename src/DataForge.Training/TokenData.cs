@@ -22,6 +22,9 @@ public sealed class TokenDir
         Path = System.IO.Path.GetFullPath(path);
         string from = origin is null ? "" : $" ({origin})";
         if (!Directory.Exists(Path)) throw new FileNotFoundException($"{Path}: token directory not found{from}");
+        // A phase of a mix (or a tokens pipeline output) that is not finished may hold another mix's tokens, or half of them.
+        foreach (var dir in new[] { Path, System.IO.Path.GetDirectoryName(Path) })
+            if (dir is not null && OutputDirectory.Unfinished(dir) is { } why) throw new InputException(why);
         string meta = System.IO.Path.Combine(Path, "tokens.json");
         if (!File.Exists(meta)) throw new FileNotFoundException($"{meta}: token directory has no tokens.json{from}");
         try

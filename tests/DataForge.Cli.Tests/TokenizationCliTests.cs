@@ -110,10 +110,15 @@ public class TokenizationCliTests
         Assert.True(File.Exists(Path.Combine(dir["out"], "mix_report.json")));
         Assert.Equal(0, Cli("validate", dir["mix.json"]).Code);
 
-        var (c2, _, e2) = Cli("mix", Mix("fail", 0.5));
+        var before = File.ReadAllBytes(Path.Combine(dir["out"], "stable", "train.bin"));
+        var (c2, _, e2) = Cli("mix", Mix("fail", 0.5), "--overwrite");
         Assert.Equal(1, c2);
         Assert.Contains("source 'b' falls short by", e2);
-        var (c3, o3, _) = Cli("mix", Mix("redistribute", 0.5));
+        // A replacement that fails leaves the earlier mix as it was, finished.
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir["out"], "stable", "train.bin")));
+        Assert.True(File.Exists(Path.Combine(dir["out"], "_SUCCESS")));
+        Assert.False(Directory.Exists(Path.Combine(dir["out"], "_work")));
+        var (c3, o3, _) = Cli("mix", Mix("redistribute", 0.5), "--overwrite");
         Assert.Equal(0, c3);
         Assert.Contains("note: b capped", o3);
     }

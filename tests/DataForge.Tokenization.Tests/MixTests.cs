@@ -39,7 +39,7 @@ public class MixTests
         return outDir;
     }
 
-    static string MixJson(TempDir dir, string onShortfall = "fail", long seed = 7, double webEpochs = 10, double bookEpochs = 10,
+    internal static string MixJson(TempDir dir, string onShortfall = "fail", long seed = 7, double webEpochs = 10, double bookEpochs = 10,
         long stable = 60000, long decay = 20000, string format = "nanogpt")
         => $$"""
         {
@@ -57,13 +57,14 @@ public class MixTests
         }
         """;
 
-    static MixResult RunMix(TempDir dir, string json)
+    /// <summary>Runs a mix in-process; tests that mix several times into one directory replace the earlier mix.</summary>
+    internal static MixResult RunMix(TempDir dir, string json, MixRunOptions? options = null, Action<string>? log = null)
     {
         var cfg = MixConfig.Parse(Encoding.UTF8.GetBytes(json), "mix.json");
-        return Mixer.Run(cfg, dir.Path, threads: 2);
+        return Mixer.Run(cfg, dir.Path, threads: 2, log, (options ?? new MixRunOptions { Overwrite = true }) with { ConfigFile = "mix.json" });
     }
 
-    static void Sources(TempDir dir)
+    internal static void Sources(TempDir dir)
     {
         WriteSource(dir, "web", 600, ["high", "low", "low"], 1);
         WriteSource(dir, "books", 200, ["x"], 2);
@@ -102,7 +103,9 @@ public class MixTests
         foreach (var s in r.Report["sources"]!.AsArray())
             Assert.True((long)s!["realised_tokens"]! <= (long)s["cap_tokens"]!);
         Assert.True(File.Exists(Path.Combine(dir["out"], Mixer.ReportFile)));
-        Assert.False(Directory.Exists(Path.Combine(dir["out"], "_mix_work")));
+        Assert.False(Directory.Exists(Path.Combine(dir["out"], MixOutput.WorkDir)));
+        Assert.True(File.Exists(Path.Combine(dir["out"], "_SUCCESS")));
+        Assert.Equal("mix", OutputDirectory.KindOf(dir["out"]));
     }
 
     [Fact]
@@ -174,7 +177,7 @@ public class MixTests
         }
         var books = r.Report["sources"]!.AsArray().Single(s => (string)s!["source"]! == "books")!;
         Assert.True((long)books["realised_tokens"]! > (long)books["available_tokens"]! * 0.95);
-        Assert.Contains(r.Plan.Notes, n => n.Contains("books capped", StringComparison.Ordinal));
+        Assert.Contains(r.Notes, n => n.Contains("books capped", StringComparison.Ordinal));
         var stable = r.Report["phases"]!.AsArray()[0]!;
         Assert.InRange((long)stable["realised_tokens"]!, 60000 * 0.99, 60000 * 1.01);
         // With web capped too, the budget cannot be met: the phase reports what is missing.

@@ -10,7 +10,10 @@ namespace DataForge.Execution;
 /// </summary>
 public static class FaultPoints
 {
-    static readonly (string Name, long Hit)? KillAt = Parse(Environment.GetEnvironmentVariable("DATAFORGE_FAULT_KILL_AT"));
+    /// <summary>The environment variable naming the kill point (set by tests on the child process they start).</summary>
+    public const string Variable = "DATAFORGE_FAULT_KILL_AT";
+
+    static readonly (string Name, long Hit)? KillAt = Parse(Environment.GetEnvironmentVariable(Variable));
     static readonly long KillAfterBatches = long.TryParse(Environment.GetEnvironmentVariable("DATAFORGE_FAULT_KILL_AFTER_BATCHES"), out long n) ? n : -1;
     static long _hits, _batches;
 

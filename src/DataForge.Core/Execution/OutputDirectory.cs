@@ -59,8 +59,12 @@ public static class OutputDirectory
         Claim(dir, kind);
     }
 
-    /// <summary>Removes everything a previous DataForge output left in <paramref name="dir"/> (not the lock or marker).</summary>
-    public static void Clear(string dir, string kind, Action<string>? log, string what = "output directory")
+    /// <summary>
+    /// Throws unless <paramref name="dir"/> may be replaced by a new <paramref name="kind"/> output: it is empty,
+    /// or DataForge wrote it as that kind. A command that replaces its output only at the end (mix) checks
+    /// this before it starts, so it never works inside a directory it would then refuse to clear.
+    /// </summary>
+    public static void EnsureReplaceable(string dir, string kind, string what = "output directory")
     {
         if (IsEmpty(dir)) return;
         if (!IsOwned(dir))
@@ -68,7 +72,20 @@ public static class OutputDirectory
         string? owner = KindOf(dir);
         if (owner is not null && owner != kind)
             throw new RunSetupException($"{dir}: --overwrite refused: the {what} is a DataForge {owner} output, not a {kind} output; choose another output");
-        var entries = Directory.EnumerateFileSystemEntries(dir).Where(e => !IsBookkeeping(Path.GetFileName(e))).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Removes everything a previous DataForge output left in <paramref name="dir"/> (not the lock or marker,
+    /// nor the entry named <paramref name="keep"/>: the work directory of a command that clears its previous
+    /// output only once the new one is ready).
+    /// </summary>
+    public static void Clear(string dir, string kind, Action<string>? log, string what = "output directory", string? keep = null)
+    {
+        EnsureReplaceable(dir, kind, what);
+        var entries = Directory.Exists(dir)
+            ? Directory.EnumerateFileSystemEntries(dir).Where(e => !IsBookkeeping(Path.GetFileName(e)) && Path.GetFileName(e) != keep).Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (entries.Count == 0) return;
         long files = 0, bytes = 0;
         foreach (var e in entries)
         {
@@ -96,6 +113,22 @@ public static class OutputDirectory
     }
 
     static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    /// <summary>Written last into a finished pipeline or mix output; until it exists readers must not use the output.</summary>
+    public const string SuccessFile = "_SUCCESS";
+
+    /// <summary>
+    /// Why a reader must not use <paramref name="dir"/>: it is a DataForge pipeline or mix output without
+    /// <see cref="SuccessFile"/> (interrupted, or still being written). Null when it is finished, or not such
+    /// an output (outputs written before the marker existed are trusted as before).
+    /// </summary>
+    public static string? Unfinished(string dir)
+    {
+        string? kind = KindOf(dir);
+        if (kind is not ("mix" or "pipeline") || File.Exists(Path.Combine(dir, SuccessFile))) return null;
+        string command = kind == "mix" ? "mix" : "run";
+        return $"{dir}: the {kind} output is incomplete (no {SuccessFile}): it was interrupted or is still being written; finish it with dataforge {command} --resume";
+    }
 
     /// <summary>
     /// Whether <paramref name="outputDir"/> and an input path overlap: the output equals the input, contains it,

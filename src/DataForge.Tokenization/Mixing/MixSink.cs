@@ -29,6 +29,8 @@ public sealed class MixSinkOptions : MixSettings, IHasOutputPath
 public sealed class MixSink : SinkStage
 {
     const string PartsDir = "_mix_parts";
+    /// <summary>Inside the parts directory; partition directories are named by number, so this never clashes.</summary>
+    const string StagingDir = "mixed";
     readonly MixSinkOptions _options;
     readonly TextTokenizer _tokenizer;
     readonly ulong _seed;
@@ -81,10 +83,25 @@ public sealed class MixSink : SinkStage
     {
         var dirs = partitionShards.Select(s => Path.Combine(outputDirectory, s.File)).ToList();
         string parts = Path.Combine(outputDirectory, PartsDir);
+        // Phases are written beside the parts and moved into place complete, as dataforge mix does; the
+        // pipeline runner writes _SUCCESS after this returns.
+        string staging = Path.Combine(parts, StagingDir);
         // A resumed run whose previous attempt finished mixing (and removed the parts) but not the run: keep its output.
         bool done = dirs.Count > 0 && dirs.All(d => !Directory.Exists(d)) && File.Exists(Path.Combine(outputDirectory, Mixer.ReportFile));
-        if (!done) Mixer.MixFromSpills(_options, Name, _tokenizer, dirs, outputDirectory, _seed);
-        if (Directory.Exists(parts)) Directory.Delete(parts, recursive: true);
+        if (!done)
+        {
+            // A staging an interrupted attempt completed is moved as it is; the mix is deterministic either way.
+            if (!Mixer.IsStaged(staging)) Mixer.MixFromSpills(_options, Name, _tokenizer, dirs, staging, _seed);
+            Mixer.Publish(staging, outputDirectory);
+        }
+        // Renamed before it is removed: a kill while removing must not leave some partitions' spills without the others.
+        string removing = parts + ".removing";
+        if (Directory.Exists(removing)) Directory.Delete(removing, recursive: true);
+        if (Directory.Exists(parts))
+        {
+            Directory.Move(parts, removing);
+            Directory.Delete(removing, recursive: true);
+        }
         var shards = new List<ShardInfo>();
         foreach (var phase in _options.Phases.Select(p => p.Name))
             foreach (var f in Directory.EnumerateFiles(Path.Combine(outputDirectory, phase)).Order(StringComparer.Ordinal))

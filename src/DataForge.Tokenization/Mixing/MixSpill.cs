@@ -59,8 +59,16 @@ public sealed class MixSpillWriter : IDisposable
             w.Complete();
             arr.Add(new JsonObject { ["source"] = key.Source, ["bucket"] = key.Bucket, ["file"] = w.MegatronPrefix, ["tokens"] = w.Tokens, ["documents"] = w.Documents });
         }
-        File.WriteAllText(Path.Combine(_dir, "keys.json"), arr.ToJsonString());
+        // keys.json last and atomically: its presence says the spill is complete (a resumed mix reuses it).
+        string tmp = Path.Combine(_dir, ".keys.json.tmp");
+        File.WriteAllText(tmp, arr.ToJsonString());
+        File.Move(tmp, Path.Combine(_dir, KeysFile), overwrite: true);
     }
+
+    const string KeysFile = "keys.json";
+
+    /// <summary>True when <paramref name="directory"/> holds a spill that was completed.</summary>
+    public static bool IsComplete(string directory) => File.Exists(Path.Combine(directory, KeysFile));
 
     public void Dispose()
     {

@@ -9,8 +9,16 @@ using DataForge.IO;
 
 namespace DataForge.Tokenization.Mixing;
 
-/// <summary>What a mix run produced.</summary>
-public sealed record MixResult(MixPlan Plan, JsonObject Report, long TokensWritten, long DocumentsWritten, double Seconds);
+/// <summary>What a mix produced, as its report says.</summary>
+public sealed record MixResult(JsonObject Report, double Seconds)
+{
+    public IReadOnlyList<string> Phases => Report["phases"]!.AsArray().Select(p => (string)p!["name"]!).ToList();
+    public IReadOnlyList<string> Notes => Report["notes"]!.AsArray().Select(n => (string)n!).ToList();
+    public long TokensWritten => Report["phases"]!.AsArray().Sum(p => (long)p!["realised_tokens"]!);
+    public long DocumentsWritten => Report["phases"]!.AsArray().Sum(p => p!["entries"]!.AsArray().Sum(e => (long)e!["documents"]!));
+
+    public static MixResult FromReport(JsonObject report, double seconds) => new(report, seconds);
+}
 
 /// <summary>
 /// Bucketed mixing to token shards: tokenize the sources once into spill files per (source, bucket),
@@ -23,51 +31,86 @@ public static class Mixer
 {
     public const string ReportFile = "mix_report.json";
 
-    /// <summary><c>dataforge mix MIX.json</c>: reads the sources' shards, tokenizes, mixes and writes.</summary>
-    public static MixResult Run(MixConfig config, string baseDirectory, int threads, Action<string>? log = null)
+    /// <summary>
+    /// <c>dataforge mix MIX.json</c>: reads the sources' shards, tokenizes, mixes and writes, holding the output
+    /// directory's lock throughout and keeping to <see cref="MixOutput"/>'s discipline (work directory,
+    /// --resume, --overwrite, _SUCCESS last).
+    /// </summary>
+    public static MixResult Run(MixConfig config, string baseDirectory, int threads, Action<string>? log = null, MixRunOptions? options = null)
     {
+        options ??= new MixRunOptions();
         var clock = Stopwatch.StartNew();
-        var tokenizer = TextTokenizer.Load(config.Tokenizer, baseDirectory);
         string outDir = Path.GetFullPath(Path.Combine(baseDirectory, config.Output));
-        string work = Path.Combine(outDir, "_mix_work");
-        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
-        try
+        var files = new List<IReadOnlyList<string>>();
+        foreach (var src in config.Sources)
         {
-            return RunIn(config, baseDirectory, threads, log, clock, tokenizer, outDir, work);
+            var f = SourceFiles(src.Path!, baseDirectory);
+            if (f.Count == 0) throw new InputException($"source '{src.Name}': no shards found at {src.Path}");
+            files.Add(f);
         }
-        finally
+        MixOutput.CheckSourcesOutside(config, baseDirectory, outDir, files, options.ConfigFile);
+        var tokenizer = TextTokenizer.Load(config.Tokenizer, baseDirectory);
+        string tokenizerPath = Path.GetFullPath(Path.Combine(baseDirectory, config.Tokenizer));
+        string identity = MixOutput.Identity(config, files, Path.Exists(tokenizerPath) ? tokenizerPath : null);
+
+        var output = new MixOutput(outDir, log);
+        output.RefuseForeign(options);
+        using var outputLock = OutputLock.Acquire(outDir, "mix");
+        if (!output.Prepare(identity, options)) return output.LoadFinished();
+        if (!output.Publishing && !IsStaged(output.Staging))
         {
-            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+            try
+            {
+                var spillDirs = Spill(config, threads, log, clock, tokenizer, output, files);
+                MixFromSpills(config, config.Name, tokenizer, spillDirs, output.Staging, (ulong)(config.Seed ?? 42), log);
+            }
+            catch
+            {
+                // An error (not a kill) would fail again on --resume; a plain rerun may start afresh.
+                output.Abandon();
+                throw;
+            }
         }
+        else log?.Invoke("--resume: the phases were all written before the interruption; moving them into place");
+        output.Publish();
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, ReportFile)))!.AsObject();
+        return MixResult.FromReport(report, clock.Elapsed.TotalSeconds);
     }
 
-    static MixResult RunIn(MixConfig config, string baseDirectory, int threads, Action<string>? log, Stopwatch clock, TextTokenizer tokenizer,
-        string outDir, string work)
+    /// <summary>Tokenizes every source into its spill directory; a source spilled completely by an interrupted attempt is reused.</summary>
+    static List<string> Spill(MixConfig config, int threads, Action<string>? log, Stopwatch clock, TextTokenizer tokenizer, MixOutput output,
+        List<IReadOnlyList<string>> files)
     {
         var spillDirs = new List<string>();
         for (int si = 0; si < config.Sources.Count; si++)
         {
             var src = config.Sources[si];
-            var files = SourceFiles(src.Path!, baseDirectory);
-            if (files.Count == 0) throw new InputException($"source '{src.Name}': no shards found at {src.Path}");
-            string dir = Path.Combine(work, $"s{si:D3}");
-            using var spill = new MixSpillWriter(dir, tokenizer);
-            foreach (var f in files)
-                foreach (var batch in ShardFiles.Read(f))
-                    using (batch)
-                    {
-                        string[]? bucket = null;
-                        if (src.BucketColumn is { } bc)
-                            bucket = MixSpillWriter.BucketValues(batch, bc)
-                                ?? throw new InputException(f, $"source '{src.Name}': no column '{bc}' and no '{bc}' field in meta (bucket_column)");
-                        spill.AddBatch(batch, (b, i) => new MixKey(src.Name, bucket?[i]), threads);
-                    }
-            spill.Complete();
+            string dir = output.SpillDir(si);
             spillDirs.Add(dir);
-            log?.Invoke($"source '{src.Name}': tokenized {files.Count} shard file(s) [{clock.Elapsed.TotalSeconds:F1}s]");
+            if (MixSpillWriter.IsComplete(dir))
+            {
+                log?.Invoke($"source '{src.Name}': tokenized by the interrupted mix; reused");
+                continue;
+            }
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            using (var spill = new MixSpillWriter(dir, tokenizer))
+            {
+                foreach (var f in files[si])
+                    foreach (var batch in ShardFiles.Read(f))
+                        using (batch)
+                        {
+                            string[]? bucket = null;
+                            if (src.BucketColumn is { } bc)
+                                bucket = MixSpillWriter.BucketValues(batch, bc)
+                                    ?? throw new InputException(f, $"source '{src.Name}': no column '{bc}' and no '{bc}' field in meta (bucket_column)");
+                            spill.AddBatch(batch, (b, i) => new MixKey(src.Name, bucket?[i]), threads);
+                        }
+                spill.Complete();
+            }
+            log?.Invoke($"source '{src.Name}': tokenized {files[si].Count} shard file(s) [{clock.Elapsed.TotalSeconds:F1}s]");
+            FaultPoints.At("mix:after-spill");
         }
-        var result = MixFromSpills(config, config.Name, tokenizer, spillDirs, outDir, (ulong)(config.Seed ?? 42), log);
-        return result with { Seconds = clock.Elapsed.TotalSeconds };
+        return spillDirs;
     }
 
     /// <summary>Shard files of a source path: a pipeline output directory (manifest order), a file, or a glob.</summary>
@@ -88,11 +131,18 @@ public static class Mixer
         return InputFiles.Expand([path], baseDirectory);
     }
 
-    /// <summary>Plans and writes the phases from spilled, tokenized documents (shared by the command and the mix stage).</summary>
-    public static MixResult MixFromSpills(MixSettings settings, string name, TextTokenizer tokenizer, IEnumerable<string> spillDirs, string outDir,
+    /// <summary>
+    /// Plans and writes the phases from spilled, tokenized documents into <paramref name="stagingDir"/> (a directory
+    /// of its own, emptied first), mix_report.json last, so that <see cref="IsStaged"/> tells a complete
+    /// staging from an interrupted one; <see cref="Publish"/> then moves it into place. Shared by the
+    /// command and the mix stage.
+    /// </summary>
+    public static MixResult MixFromSpills(MixSettings settings, string name, TextTokenizer tokenizer, IEnumerable<string> spillDirs, string stagingDir,
         ulong seed, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
+        if (Directory.Exists(stagingDir)) Directory.Delete(stagingDir, recursive: true);
+        Directory.CreateDirectory(stagingDir);
         var keyDocs = MixKeyDocs.Open(spillDirs);
         try
         {
@@ -109,13 +159,12 @@ public static class Mixer
             var docsTaken = new long[plan.Phases.Count][];
             var phaseMeta = new List<JsonObject>();
             ulong valThreshold = TokensSink.ValThreshold(settings.ValFraction);
-            long totalTokens = 0, totalDocs = 0;
             var buffer = new int[4096];
             for (int p = 0; p < plan.Phases.Count; p++)
             {
                 realised[p] = new long[K];
                 docsTaken[p] = new long[K];
-                string phaseDir = Path.Combine(outDir, plan.Phases[p]);
+                string phaseDir = Path.Combine(stagingDir, plan.Phases[p]);
                 using var writer = new TokenDirectoryWriter(phaseDir, tokenizer, settings.Format);
                 var rng = new SplitMix64(SplitMix64.Seed(seed, "interleave/" + plan.Phases[p]));
                 var active = Enumerable.Range(0, K).Where(k => plan.Planned[p][k] > 0).ToList();
@@ -148,18 +197,42 @@ public static class Mixer
                 }
                 var meta = writer.Complete(new JsonObject { ["mix"] = name, ["phase"] = plan.Phases[p], ["seed"] = seed });
                 phaseMeta.Add(meta);
-                totalTokens += realised[p].Sum();
-                totalDocs += docsTaken[p].Sum();
                 log?.Invoke($"phase '{plan.Phases[p]}': {realised[p].Sum():N0} tokens ({(long)meta["train_tokens"]!:N0} train, {(long)meta["val_tokens"]!:N0} val) [{clock.Elapsed.TotalSeconds:F1}s]");
+                FaultPoints.At("mix:after-phase");
             }
             var report = Report(name, tokenizer, seed, settings, plan, realised, docsTaken, streams, phaseMeta);
-            File.WriteAllText(Path.Combine(outDir, ReportFile), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            return new MixResult(plan, report, totalTokens, totalDocs, clock.Elapsed.TotalSeconds);
+            // Atomically and last: its presence says every phase is written.
+            string path = Path.Combine(stagingDir, ReportFile), tmp = Path.Combine(stagingDir, "." + ReportFile + ".tmp");
+            File.WriteAllText(tmp, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.Move(tmp, path, overwrite: true);
+            return MixResult.FromReport(report, clock.Elapsed.TotalSeconds);
         }
         finally
         {
             foreach (var k in keyDocs) k.Dispose();
         }
+    }
+
+    /// <summary>True when <paramref name="stagingDir"/> holds a complete mix (<see cref="MixFromSpills"/> writes the report last).</summary>
+    public static bool IsStaged(string stagingDir) => File.Exists(Path.Combine(stagingDir, ReportFile));
+
+    /// <summary>
+    /// Moves what <see cref="MixFromSpills"/> staged into <paramref name="outDir"/>: each phase directory
+    /// (replacing one of that name), then mix_report.json last. What was moved is gone from the staging, so
+    /// after an interruption calling this again moves the rest.
+    /// </summary>
+    public static void Publish(string stagingDir, string outDir, Action? afterPhase = null)
+    {
+        if (!Directory.Exists(stagingDir)) return;
+        foreach (var phase in Directory.EnumerateDirectories(stagingDir).Order(StringComparer.Ordinal).ToList())
+        {
+            string dest = Path.Combine(outDir, Path.GetFileName(phase));
+            if (Directory.Exists(dest)) Directory.Delete(dest, recursive: true);
+            Directory.Move(phase, dest);
+            afterPhase?.Invoke();
+        }
+        string report = Path.Combine(stagingDir, ReportFile);
+        if (File.Exists(report)) File.Move(report, Path.Combine(outDir, ReportFile), overwrite: true);
     }
 
     static JsonObject Report(string name, TextTokenizer tokenizer, ulong seed, MixSettings settings, MixPlan plan, long[][] realised, long[][] docs,
