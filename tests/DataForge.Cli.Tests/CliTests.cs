@@ -140,31 +140,16 @@ public class CliTests
         using var dir = new TempDir();
         string input = Runs.WriteCorpus(dir, "c.jsonl", 6000);
         string Pipe(string o) => dir.Write($"{o}.json", $$"""{"partition_bytes": 65536, "batch_rows": 64, "input": [{"type": "jsonl", "paths": [{{Runs.J(input)}}]}], "stages": [{"type": "normalize"}, {"type": "sample", "fraction": 0.5}], "output": {"type": "jsonl", "compression": "zstd", "path": {{Runs.J(dir[o])}} } }""");
-        string dll = Path.Combine(AppContext.BaseDirectory, "dataforge.dll");
+        int Run(string pipeline, bool resume, string? killAfter)
+            => ChildProcess.Run(["run", pipeline, "--workers", "2", .. resume ? new[] { "--resume" } : []],
+                killAfter is null ? null : new Dictionary<string, string> { ["DATAFORGE_FAULT_KILL_AFTER_BATCHES"] = killAfter }).Code;
 
-        Process Start(string pipeline, bool resume, string? killAfter)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { dll, "run", pipeline, "--workers", "2" }) psi.ArgumentList.Add(a);
-            if (resume) psi.ArgumentList.Add("--resume");
-            if (killAfter is not null) psi.Environment["DATAFORGE_FAULT_KILL_AFTER_BATCHES"] = killAfter;
-            return Process.Start(psi)!;
-        }
-
-        int Finish(Process p)
-        {
-            p.StandardOutput.ReadToEnd();
-            p.StandardError.ReadToEnd();
-            Assert.True(p.WaitForExit(120_000));
-            return p.ExitCode;
-        }
-
-        Assert.Equal(0, Finish(Start(Pipe("ref"), false, null)));
-        int killed = Finish(Start(Pipe("o"), false, "40"));
+        Assert.Equal(0, Run(Pipe("ref"), false, null));
+        int killed = Run(Pipe("o"), false, "40");
         Assert.Equal(137, killed); // 128 + SIGKILL
         Assert.False(File.Exists(dir["o/_SUCCESS"]));
         Assert.True(Directory.GetFiles(dir["o"], ".part-*.tmp").Length + Directory.GetFiles(dir["o"], "part-*").Length > 0, "the kill should leave partial output");
-        Assert.Equal(0, Finish(Start(Pipe("o"), true, null)));
+        Assert.Equal(0, Run(Pipe("o"), true, null));
         Assert.True(File.Exists(dir["o/_SUCCESS"]));
         Assert.Equal(Runs.Shards(dir["ref"]), Runs.Shards(dir["o"]));
         Assert.Empty(Directory.GetFiles(dir["o"], ".*.tmp"));

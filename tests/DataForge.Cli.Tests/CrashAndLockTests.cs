@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DataForge.Execution;
 using static DataForge.Tests.CliTests;
 
@@ -7,19 +6,10 @@ namespace DataForge.Tests;
 /// <summary>Hard kills at every phase of a run, then --resume; output locks across processes; refusals that protect input.</summary>
 public class CrashAndLockTests
 {
-    static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "dataforge.dll");
-
     static (int Code, string Err) Child(IEnumerable<string> args, string? killAt = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (killAt is not null) psi.Environment["DATAFORGE_FAULT_KILL_AT"] = killAt;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(120_000));
-        return (p.ExitCode, err.Result);
+        var (code, _, err) = killAt is null ? ChildProcess.Run(args) : ChildProcess.KilledAt(killAt, args);
+        return (code, err);
     }
 
     /// <summary>

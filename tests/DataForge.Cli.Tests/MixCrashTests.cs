@@ -16,23 +16,10 @@ public class MixCrashTests
 {
     static readonly string[] Points = ["after-spill", "after-phase", "before-publish", "mid-publish", "before-success", "after-success"];
 
-    static string Corpus(TempDir dir, string name, int n, int seed)
-    {
-        var rng = new Random(seed);
-        string[] words = ["the", "river", "model", "learns", "from", "clean", "text", "数据", "模型", "and", "tokens"];
-        var sb = new StringBuilder();
-        for (int i = 0; i < n; i++)
-        {
-            var t = string.Join(' ', Enumerable.Range(0, rng.Next(5, 40)).Select(_ => words[rng.Next(words.Length)])) + ".";
-            sb.Append(JsonSerializer.Serialize(new { id = $"{name}{i}", text = t })).Append('\n');
-        }
-        return dir.Write(name + ".jsonl", sb.ToString());
-    }
-
     /// <summary>A two-source, two-phase MIX.json with the given seed (the output comes from --output).</summary>
     static string MixFile(TempDir dir, long seed)
     {
-        if (!File.Exists(dir["a.jsonl"])) { Corpus(dir, "a", 300, 2); Corpus(dir, "b", 150, 3); }
+        if (!File.Exists(dir["a.jsonl"])) { TokenizationCliTests.Corpus(dir, "a", 300, 2); TokenizationCliTests.Corpus(dir, "b", 150, 3); }
         return dir.Write($"mix{seed}.json", $$"""
             { "name": "crash", "seed": {{seed}}, "tokenizer": "cl100k_base", "output": "unused", "val_fraction": 0.05,
               "sources": [ { "name": "a", "path": {{JsonSerializer.Serialize(dir["a.jsonl"])}}, "max_epochs": 3 },
@@ -63,15 +50,9 @@ public class MixCrashTests
     /// <summary>Runs dataforge mix in a child process that kills itself at <paramref name="point"/>.</summary>
     static int MixKilledAt(string point, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "dataforge.dll"), "mix", .. args, "--threads", "1"]) psi.ArgumentList.Add(a);
-        psi.Environment[FaultPoints.Variable] = "mix:" + point;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(120_000));
-        Assert.True(p.ExitCode == 137, $"mix:{point}: expected a kill (137), got {p.ExitCode}: {err.Result}");
-        return p.ExitCode;
+        var (code, _, err) = ChildProcess.KilledAt("mix:" + point, ["mix", .. args, "--threads", "1"]);
+        Assert.True(code == 137, $"mix:{point}: expected a kill (137), got {code}: {err}");
+        return code;
     }
 
     [Fact]
@@ -149,16 +130,7 @@ public class MixCrashTests
         var reference = Files(dir["ref"]);
         Assert.Contains("stable/train.bin", reference.Keys);
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "dataforge.dll"), "run", pipeline, "--output", dir["o"], "--workers", "1" }) psi.ArgumentList.Add(a);
-        psi.Environment[FaultPoints.Variable] = "mix:after-phase";
-        using (var p = Process.Start(psi)!)
-        {
-            p.StandardError.ReadToEndAsync();
-            p.StandardOutput.ReadToEnd();
-            Assert.True(p.WaitForExit(120_000));
-            Assert.Equal(137, p.ExitCode);
-        }
+        Assert.Equal(137, ChildProcess.KilledAt("mix:after-phase", ["run", pipeline, "--output", dir["o"], "--workers", "1"]).Code);
         Assert.False(File.Exists(dir["o/_SUCCESS"]));
         Assert.False(Directory.Exists(dir["o/stable"]), "a phase is moved into place only when every phase is written");
         var (code, _, err) = CliTests.Cli("run", pipeline, "--output", dir["o"], "--workers", "1", "--resume");

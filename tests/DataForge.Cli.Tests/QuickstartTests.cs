@@ -128,16 +128,7 @@ public class QuickstartTests
     }
 
     static (int Code, string Out, string Err) RunDataforge(string workingDirectory, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dataforge.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(8))) { p.Kill(true); throw new TimeoutException("quickstart did not finish in 8 minutes"); }
-        return (p.ExitCode, o.Result, e.Result);
-    }
+        => ChildProcess.Run(args, workingDirectory: workingDirectory, timeout: TimeSpan.FromMinutes(8));
 
     static void CopyTree(string from, string to)
     {

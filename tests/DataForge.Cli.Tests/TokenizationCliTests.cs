@@ -14,7 +14,7 @@ public class TokenizationCliTests
         return (code, o.ToString(), e.ToString());
     }
 
-    static string Corpus(TempDir dir, string name, int n, int seed)
+    internal static string Corpus(TempDir dir, string name, int n, int seed)
     {
         var rng = new Random(seed);
         string[] words = ["the", "river", "model", "learns", "from", "clean", "text", "数据", "模型", "and", "tokens"];
