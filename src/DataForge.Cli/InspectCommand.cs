@@ -28,13 +28,11 @@ public static class InspectCommand
 
     static void InspectDirectory(CliIO io, string dir, int n)
     {
-        string manifest = Path.Combine(dir, "manifest.json");
-        if (!File.Exists(manifest))
-            throw new CliUsageException($"{dir}: no manifest.json; not a finished DataForge output directory" + (Directory.Exists(Path.Combine(dir, "_work")) ? " (an interrupted run: use run --resume)" : ""));
-        using var m = JsonDocument.Parse(File.ReadAllBytes(manifest));
-        var shards = m.RootElement.GetProperty("shards").EnumerateArray().ToList();
-        io.Out.WriteLine($"{dir}: pipeline '{m.RootElement.GetProperty("pipeline").GetString()}', format {m.RootElement.GetProperty("format").GetString()}, "
-            + $"{m.RootElement.GetProperty("rows").GetInt64():N0} documents in {shards.Count} shard(s), {shards.Sum(s => s.GetProperty("bytes").GetInt64()) / 1e6:F1} MB"
+        var m = Manifest.Read(dir)
+            ?? throw new CliUsageException($"{dir}: no manifest.json; not a finished DataForge output directory" + (Directory.Exists(Path.Combine(dir, "_work")) ? " (an interrupted run: use run --resume)" : ""));
+        var shards = m.Shards;
+        io.Out.WriteLine($"{dir}: pipeline '{m.Pipeline}', format {m.Format}, "
+            + $"{m.Rows:N0} documents in {shards.Count} shard(s), {shards.Sum(s => s.Bytes) / 1e6:F1} MB"
             + (File.Exists(Path.Combine(dir, "_SUCCESS")) ? "" : " (no _SUCCESS: incomplete)"));
         string stats = Path.Combine(dir, "stats.json");
         if (File.Exists(stats))
@@ -47,7 +45,7 @@ public static class InspectCommand
                 io.Out.WriteLine($"  {st.Name,-20} {st.In,12:N0} -> {st.Out,12:N0}" + (drops.Count > 0 ? "  " + string.Join(", ", drops) : ""));
             }
         }
-        if (shards.Count > 0) InspectShard(io, Path.Combine(dir, shards[0].GetProperty("file").GetString()!), n);
+        if (shards.Count > 0) InspectShard(io, Path.Combine(dir, shards[0].File), n);
     }
 
     static void InspectShard(CliIO io, string file, int n)

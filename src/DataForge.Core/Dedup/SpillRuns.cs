@@ -115,7 +115,7 @@ public sealed class RunWriter<T> where T : unmanaged, IComparable<T>
     public void Complete(long rows, IReadOnlyDictionary<string, double>? extra = null)
     {
         Flush();
-        PipelineRunner.WriteJson(ManifestPath(_dir, _prefix, _partition), w =>
+        JsonFiles.WriteAtomic(ManifestPath(_dir, _prefix, _partition), w =>
         {
             w.WriteStartObject();
             w.WriteNumber("rows", rows);

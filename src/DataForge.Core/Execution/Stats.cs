@@ -181,6 +181,3 @@ public sealed class Histogram
         return h;
     }
 }
-
-/// <summary>One output file, as recorded in manifest.json.</summary>
-public sealed record ShardInfo(string File, long Rows, long Bytes, string XxHash64);

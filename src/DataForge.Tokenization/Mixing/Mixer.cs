@@ -119,13 +119,8 @@ public static class Mixer
         string full = Path.GetFullPath(Path.Combine(baseDirectory, path));
         if (Directory.Exists(full))
         {
-            string manifest = Path.Combine(full, "manifest.json");
-            if (File.Exists(manifest))
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest));
-                return doc.RootElement.GetProperty("shards").EnumerateArray()
-                    .Select(s => Path.Combine(full, s.GetProperty("file").GetString()!)).Where(ShardFiles.IsShard).ToList();
-            }
+            if (Manifest.Read(full) is { } manifest)
+                return manifest.Shards.Select(s => Path.Combine(full, s.File)).Where(ShardFiles.IsShard).ToList();
             return Directory.EnumerateFiles(full).Where(f => ShardFiles.IsShard(f) && !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList();
         }
         return InputFiles.Expand([path], baseDirectory);
