@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Token directory for the training bench (nanoGPT form, SPEC.md): real English prose and manuals from Debian
+"""Token directory for the training bench (nanoGPT form, docs/reference.md#token-shards): real English prose and manuals from Debian
 documentation packages (bench/english_text.py, about 60 MB; the same corpus as bench/tokenizer.sh), a word-level
 vocabulary of 8192 (8190 most frequent words and punctuation of the training part, <unk> = 8190, end-of-text = 8191).
 The training part has ~14M tokens, so a 500-step run (2M tokens) never repeats a token; the held-out files are the

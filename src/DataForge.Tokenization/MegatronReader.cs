@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace DataForge.Tokenization;
 
-/// <summary>Random access to the documents of a Megatron <c>PREFIX.bin/.idx</c> pair (SPEC.md).</summary>
+/// <summary>Random access to the documents of a Megatron <c>PREFIX.bin/.idx</c> pair (docs/reference.md#token-shards).</summary>
 public sealed class MegatronReader : IDisposable
 {
     readonly SafeFileHandle _bin;

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace DataForge.Tokenization;
 
-/// <summary>Which token shard layouts a tokens directory gets (SPEC.md "Token shards").</summary>
+/// <summary>Which token shard layouts a tokens directory gets (docs/reference.md#token-shards).</summary>
 public static class TokenFormats
 {
     public const string NanoGpt = "nanogpt";

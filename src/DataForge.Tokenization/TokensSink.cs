@@ -33,7 +33,7 @@ public sealed class TokensSinkOptions : IHasOutputPath, IValidatableOptions
 }
 
 /// <summary>
-/// Tokenizes documents into a tokens directory (SPEC.md "Token shards"): each partition writes its
+/// Tokenizes documents into a tokens directory (docs/reference.md#token-shards): each partition writes its
 /// own part files, which <see cref="Finish"/> concatenates in partition order, so the result does not
 /// depend on the number of workers.
 /// </summary>

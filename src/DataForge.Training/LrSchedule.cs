@@ -1,7 +1,7 @@
 namespace DataForge.Training;
 
 /// <summary>
-/// Learning rate at optimizer step s (1-based: s = 1 is the first update), SPEC.md "Learning-rate schedule".
+/// Learning rate at optimizer step s (1-based: s = 1 is the first update), as docs/reference.md#learning-rate-schedules defines it.
 /// WSD: lr = eta*s/W for s &lt; W; eta for W &lt;= s &lt; T; from T on exponential eta*0.5^((s-T)/half_life),
 /// or linear / cosine from eta at T to min_lr at S. Cosine: the same warmup, then cosine from eta at W
 /// to min_lr at S.

@@ -8,7 +8,7 @@ namespace DataForge.Training;
 public sealed record SafeTensor(string DType, long[] Shape, byte[] Data);
 
 /// <summary>
-/// safetensors (SPEC.md): u64 LE header length N, N bytes of JSON padded with spaces to a multiple of 8,
+/// safetensors (docs/reference.md#safetensors): u64 LE header length N, N bytes of JSON padded with spaces to a multiple of 8,
 /// then the tensor data, offsets relative to the data start. Tensors are written in name order.
 /// </summary>
 public static class Safetensors

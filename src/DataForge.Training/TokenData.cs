@@ -5,7 +5,7 @@ using DataForge.Execution;
 namespace DataForge.Training;
 
 /// <summary>
-/// A token directory (SPEC.md "Token shards", nanoGPT form): train.bin and val.bin (raw little-endian uint16,
+/// A token directory (docs/reference.md#token-shards, nanoGPT form): train.bin and val.bin (raw little-endian uint16,
 /// or uint32 when the vocabulary exceeds 65535) and tokens.json {"tokenizer", "vocab_size", "eot_id", "dtype"}.
 /// </summary>
 public sealed class TokenDir

@@ -38,7 +38,7 @@ public sealed class TrainOptions : IValidatableOptions
     [Option("AdamW optimiser.")]
     public OptimizerOptions Optimizer { get; set; } = new();
 
-    [Option("Learning-rate schedule (SPEC.md, MiniCPM WSD).")]
+    [Option("Learning-rate schedule: MiniCPM warmup-stable-decay or cosine (docs/reference.md#learning-rate-schedules).")]
     public ScheduleOptions Schedule { get; set; } = new();
 
     [Option("Batch size: micro-batch, accumulation, doubling steps.")]

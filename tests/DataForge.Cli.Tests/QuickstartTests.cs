@@ -85,7 +85,7 @@ public class QuickstartTests
         using (var mix = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(q, "tokens", "mix_report.json"))))
             Assert.Equal(2, mix.RootElement.GetProperty("phases").GetArrayLength());
 
-        // Training run: metrics, the exported model parsed as SPEC.md's safetensors layout, samples.
+        // Training run: metrics, the exported model parsed as the safetensors layout of docs/reference.md#safetensors, samples.
         var metrics = File.ReadAllLines(Path.Combine(q, "run", "metrics.jsonl"));
         Assert.Contains(metrics, l => l.Contains("\"val_loss\"", StringComparison.Ordinal));
         var tensors = ReadSafetensorsHeader(Path.Combine(q, "run", "final", "model.safetensors"));
@@ -100,7 +100,7 @@ public class QuickstartTests
             Assert.Contains($"<section id=\"{id}\">", html, StringComparison.Ordinal);
     }
 
-    /// <summary>safetensors (SPEC.md): u64 header length, JSON header, data; checks every tensor's offsets lie in the data.</summary>
+    /// <summary>safetensors (docs/reference.md#safetensors): u64 header length, JSON header, data; checks every tensor's offsets lie in the data.</summary>
     static List<string> ReadSafetensorsHeader(string path)
     {
         using var f = File.OpenRead(path);

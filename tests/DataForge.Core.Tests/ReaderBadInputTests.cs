@@ -8,7 +8,7 @@ using static DataForge.Tests.Runs;
 
 namespace DataForge.Tests;
 
-/// <summary>Every bad-input case of DESIGN.md, with on_error "fail" (default) and "skip".</summary>
+/// <summary>Every bad-input case of docs/concepts.md#bad-input, with on_error "fail" (default) and "skip".</summary>
 public class ReaderBadInputTests
 {
     static string Pipe(string type, string path, string onError = "fail", string extra = "", string outDir = "")

@@ -4,7 +4,7 @@ using DataForge.Tests;
 
 namespace DataForge.Tokenization.Tests;
 
-/// <summary>Reads token shards exactly as SPEC.md "Token shards" describes them (independent of the writer).</summary>
+/// <summary>Reads token shards exactly as docs/reference.md#token-shards describes them (independent of the writer).</summary>
 internal static class SpecReaders
 {
     public sealed record MegatronIndex(byte DType, ulong N, ulong D, int[] Lengths, long[] Offsets, long[] DocIndex);

@@ -297,7 +297,7 @@ public class TrainerTests
         var r = Trainer.Run(o, new TrainRunOptions());
         string final = Path.Combine(r.RunDirectory, "final");
         byte[] file = File.ReadAllBytes(Path.Combine(final, "model.safetensors"));
-        // SPEC: u64 LE header length N; N bytes of JSON padded with spaces to a multiple of 8; data after.
+        // docs/reference.md#safetensors: u64 LE header length N; N bytes of JSON padded with spaces to a multiple of 8; data after.
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file);
         Assert.Equal(0UL, n % 8);
         string header = Encoding.UTF8.GetString(file, 8, (int)n);

@@ -6,7 +6,7 @@ using DataForge.Text;
 namespace DataForge.Dedup;
 
 /// <summary>
-/// The text normalisation of near-duplicate detection (SPEC.md, minhash_dedup), on UTF-8 into a
+/// The text normalisation of near-duplicate detection (docs/reference.md#dedup-normalisation), on UTF-8 into a
 /// caller's buffer: lowercase, every decimal digit -> '0', punctuation and symbols -> space, NFD with
 /// combining marks dropped (so "Café" and "cafe" agree), whitespace collapsed to single spaces and
 /// trimmed. CJK ideographs and kana, which are written without spaces, become one word each, so

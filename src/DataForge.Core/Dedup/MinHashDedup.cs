@@ -27,7 +27,7 @@ public sealed class MinHashDedupOptions
 }
 
 /// <summary>
-/// Near-duplicate removal with MinHash-LSH (SPEC.md, minhash_dedup), in phases with bounded memory:
+/// Near-duplicate removal with MinHash-LSH (docs/reference.md#minhash), in phases with bounded memory:
 /// signatures per partition in parallel (each bucket's hash and the document's location spilled as
 /// sorted runs, one file set per bucket); matching per bucket in parallel (external k-way merge of
 /// the bucket's runs; equal hashes give candidate pairs, written as edge files); union-find over

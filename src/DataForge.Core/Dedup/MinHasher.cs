@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace DataForge.Dedup;
 
 /// <summary>
-/// MinHash signatures as SPEC.md fixes them: shingles are word n-grams of the normalised text
+/// MinHash signatures as docs/reference.md#minhash defines them: shingles are word n-grams of the normalised text
 /// (<see cref="DedupNormalizer"/>), each hashed with xxhash64 (seed 0) over its UTF-8 bytes (words
 /// joined by one space); permutation i maps a shingle hash h to <c>(h*a_i + b_i) mod (2^61-1)</c>
 /// with a 64-bit wrapping multiply and add; the signature keeps the minimum per permutation. The

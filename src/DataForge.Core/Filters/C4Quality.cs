@@ -37,7 +37,7 @@ public sealed record C4QualityOptions
     public bool FilterPolicy { get; init; } = true;
 }
 
-/// <summary>The C4 line-level rules (Raffel et al. 2020) as datatrove implements them; SPEC.md gives the order.</summary>
+/// <summary>The C4 line-level rules (Raffel et al. 2020) as datatrove implements them; docs/reference.md#c4_quality gives the order.</summary>
 public static class C4QualityRules
 {
     public const string Stage = "c4_quality";

@@ -26,7 +26,7 @@ public sealed record FineWebQualityOptions
     public double NewLineRatio { get; init; } = 0.3;
 }
 
-/// <summary>The FineWeb rules (Penedo et al. 2024) as datatrove implements them (SPEC.md, fineweb_quality).</summary>
+/// <summary>The FineWeb rules (Penedo et al. 2024) as datatrove implements them (docs/reference.md#fineweb_quality).</summary>
 public static class FineWebQualityRules
 {
     public const string Stage = "fineweb_quality";

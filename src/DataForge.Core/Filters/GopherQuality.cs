@@ -38,7 +38,7 @@ public sealed record GopherQualityOptions
     public List<string> StopWords { get; init; } = ["the", "be", "to", "of", "and", "that", "have", "with"];
 }
 
-/// <summary>The Gopher quality rules (Rae et al. 2021) as datatrove implements them; SPEC.md gives the order.</summary>
+/// <summary>The Gopher quality rules (Rae et al. 2021) as datatrove implements them; docs/reference.md#gopher_quality gives the order.</summary>
 public static class GopherQualityRules
 {
     public const string Stage = "gopher_quality";

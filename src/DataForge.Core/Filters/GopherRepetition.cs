@@ -63,7 +63,7 @@ public sealed class RepetitionScratch
     }
 }
 
-/// <summary>The Gopher repetition rules as datatrove implements them (SPEC.md, gopher_repetition).</summary>
+/// <summary>The Gopher repetition rules as datatrove implements them (docs/reference.md#gopher_repetition).</summary>
 public static class GopherRepetitionRules
 {
     public const string Stage = "gopher_repetition";

@@ -5,7 +5,7 @@ using DataForge.Pipelines;
 
 namespace DataForge.Stages;
 
-/// <summary>The five shapes a stage can have (DESIGN.md, "Stages").</summary>
+/// <summary>The five shapes a stage can have (docs/concepts.md#stages).</summary>
 public enum StageShape { Source, Map, Expand, Global, Sink }
 
 /// <summary>Registers a stage class under its JSON <c>type</c>.</summary>

@@ -5,7 +5,7 @@ using DataForge.Stages;
 
 namespace DataForge.Synth;
 
-/// <summary>Options every generator has (SPEC.md: <c>count</c>, <c>seed</c>, <c>kinds</c>, <c>languages</c>).</summary>
+/// <summary>Options every generator has (docs/synth.md#generators-sources-math_generate-list_dict_generate: <c>count</c>, <c>seed</c>, <c>kinds</c>, <c>languages</c>).</summary>
 public abstract class GeneratorOptions
 {
     [Option("Number of items to generate.", Required = true, Min = 0)]

@@ -164,7 +164,7 @@ public sealed class SourceSelector(List<string>? sources)
 }
 
 /// <summary>Makes Chinese idiom cloze questions: one idiom of a sentence becomes "__" with four options.</summary>
-[Stage("idiom_cloze", StageShape.Expand, "Turns sentences containing idioms from a lexicon into 4-option cloze questions (idiom replaced by __); meta as SPEC.md.")]
+[Stage("idiom_cloze", StageShape.Expand, "Turns sentences containing idioms from a lexicon into 4-option cloze questions (idiom replaced by __); meta holds the sentence, options, answer_index and answer.")]
 public sealed class IdiomCloze : ExpandStage
 {
     readonly IdiomClozeOptions _o;

@@ -44,7 +44,7 @@ public static class MathRender
 {
     static int Precedence(Expr e) => e is Bin b ? b.Op switch { '+' or '-' => 1, '*' or '/' => 2, _ => 3 } : 4;
 
-    /// <summary>ASCII infix as SPEC.md's <c>expression</c>: <c>+ - * / ^</c>, fractions as <c>(3/4)</c>, negatives as <c>(-3)</c>.</summary>
+    /// <summary>ASCII infix as in <c>meta.expression</c> (docs/synth.md): <c>+ - * / ^</c>, fractions as <c>(3/4)</c>, negatives as <c>(-3)</c>.</summary>
     public static string Ascii(Expr e)
     {
         var sb = new StringBuilder();

@@ -14,7 +14,7 @@ public sealed class MathGenerateOptions : GeneratorOptions
     public List<int>? Levels { get; init; }
 }
 
-/// <summary>Generates maths questions with worked solutions and exact answers (meta as SPEC.md).</summary>
+/// <summary>Generates maths questions with worked solutions and exact answers (meta as docs/synth.md describes).</summary>
 [Stage("math_generate", StageShape.Source, "Generates maths items (arithmetic, decimals, fractions, percentages, units, comparisons, equations, word problems) with step-by-step solutions and exact answers.")]
 public sealed class MathGenerate : GeneratorSource
 {

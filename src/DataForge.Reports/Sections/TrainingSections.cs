@@ -4,7 +4,7 @@ using DataForge.Reports.Html;
 
 namespace DataForge.Reports.Sections;
 
-/// <summary>One line of a training run's <c>metrics.jsonl</c> (DESIGN.md, "Training run outputs").</summary>
+/// <summary>One line of a training run's <c>metrics.jsonl</c> (docs/formats.md#training-run-directory).</summary>
 public sealed record MetricsLine(long Step, long Tokens, double Lr, double Loss, double GradNorm, double TokensPerSecond, string Phase, double ValLoss)
 {
     /// <summary>Reads metrics.jsonl; a malformed line is an error naming the file and line.</summary>

@@ -1,7 +1,7 @@
-# Independent Python port of gopher_quality, gopher_repetition, c4_quality and fineweb_quality as SPEC.md
+# Independent Python port of gopher_quality, gopher_repetition, c4_quality and fineweb_quality as docs/reference.md
 # defines them (Python string semantics), used to check the expectations in english-heuristics.jsonl:
 #   python3 english-heuristics-oracle.py   (prints any document whose expectation differs)
-# Independent Python port of the four datatrove filters (SPEC.md semantics), for checking expectations.
+# Independent Python port of the four datatrove filters (the semantics of docs/reference.md), for checking expectations.
 import json, re, string
 from collections import Counter
 import unicodedata

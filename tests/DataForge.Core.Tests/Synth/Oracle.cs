@@ -39,7 +39,7 @@ public readonly record struct Q(BigInteger N, BigInteger D)
     }
 }
 
-/// <summary>A tiny recursive-descent parser and evaluator for SPEC.md expressions (+ - * / ^, parentheses, unary minus, x).</summary>
+/// <summary>A tiny recursive-descent parser and evaluator for meta.expression (docs/synth.md) (+ - * / ^, parentheses, unary minus, x).</summary>
 public static class Expr
 {
     public static Q Eval(string s, Q? x)
