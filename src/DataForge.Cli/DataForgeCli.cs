@@ -24,6 +24,8 @@ public static class DataForgeCli
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
     {
+        // Progress lines come from a display thread while the command may write too.
+        stderr = TextWriter.Synchronized(stderr);
         var io = new CliIO(stdout, stderr, interactive);
         var root = new RootCommand("DataForge: curate raw text into pretraining corpora and train small language models on them.");
         var verbose = new Option<bool>("--verbose") { Description = "Print the stack trace of an unexpected error.", Recursive = true };

@@ -4,9 +4,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DataForge.Documents;
+using DataForge.Execution;
 using DataForge.Quality.FastText;
 using DataForge.Quality.Features;
 using DataForge.Quality.Model;
+using DataForge.Quality.Stages;
+using DataForge.Stages;
 
 namespace DataForge.Cli;
 
@@ -174,42 +178,19 @@ public static class QualityCommand
         c.SetAction(parse =>
         {
             string modelPath = parse.GetValue(model)!;
-            Func<byte[], float> score;
-            if (modelPath.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
-            {
-                FastTextModel ft;
-                try
-                {
-                    ft = FastTextModel.Load(modelPath);
-                }
-                catch (Exception ex) when (ex is InvalidDataException or NotSupportedException)
-                {
-                    throw new CliUsageException(ex.Message);
-                }
-                int li = ft.LabelIndex(parse.GetValue(label)!);
-                if (li < 0) throw new CliUsageException($"{modelPath} has no label '{parse.GetValue(label)}'; its labels: {string.Join(", ", ft.Labels)}");
-                var scratch = new ThreadLocal<(FastTextModel.Scratch, float[])>(() => (new FastTextModel.Scratch(), new float[ft.Labels.Count]));
-                score = text =>
-                {
-                    var (s, p) = scratch.Value;
-                    ft.Predict(text, p, s);
-                    return p[li];
-                };
-            }
-            else
-            {
-                var m = LoadModel(modelPath);
-                var pool = new FeaturizerPool(m.Settings);
-                var bufs = new ThreadLocal<(int[], float[])>(() => (new int[512], new float[512]));
-                score = text =>
-                {
-                    var (idx, val) = bufs.Value;
-                    float p = m.Score(text, pool.Get(), ref idx, ref val);
-                    bufs.Value = (idx, val);
-                    return p;
-                };
-            }
             string col = parse.GetValue(column)!;
+            // The engine's scoring stage does the scoring, exactly as in a pipeline (quality_score or fasttext_score).
+            ScoreStage stage;
+            try
+            {
+                stage = modelPath.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)
+                    ? new FastTextScoreStage(new FastTextScoreOptions { Model = modelPath, Label = parse.GetValue(label)!, Column = col }, new StageInit { Name = "fasttext_score", Type = "fasttext_score" })
+                    : new QualityScoreStage(new QualityScoreOptions { Model = modelPath, Column = col }, new StageInit { Name = "quality_score", Type = "quality_score" });
+            }
+            catch (Pipelines.OptionException ex)
+            {
+                throw new CliUsageException(ex.Option == "model" && !File.Exists(modelPath) ? $"{modelPath}: model file not found" : $"{modelPath}: {ex.Message}");
+            }
             bool only = parse.GetValue(scoresOnly);
             int w = parse.GetValue(workers);
             if (w < 1) throw new CliUsageException($"--workers must be >= 1, got {w}");
@@ -247,7 +228,18 @@ public static class QualityCommand
                             }
                             else if (json) texts[i] = JsonText(lines[i].Line, file, lines[i].Number);
                             else texts[i] = Encoding.UTF8.GetBytes(lines[i].Line);
-                            scores[i] = score(texts[i]);
+                        });
+                        // One batch per worker, each scored by the stage on its own thread; scores come back in order.
+                        int per = (lines.Length + w - 1) / Math.Max(1, w);
+                        Parallel.For(0, (lines.Length + per - 1) / Math.Max(1, per), parallel, part =>
+                        {
+                            int from = part * per, to = Math.Min(lines.Length, from + per);
+                            var b = new DocumentBatchBuilder();
+                            for (int i = from; i < to; i++) b.Append([], texts[i], []);
+                            using var batch = b.Build();
+                            using var scored = stage.Process(batch, new StageContext { Stats = new StageStats { Name = stage.Name, Type = stage.Type }, Partition = part, Seed = 0 });
+                            var values = (Apache.Arrow.FloatArray)scored.Column(col)!;
+                            for (int i = from; i < to; i++) scores[i] = values.GetValue(i - from)!.Value;
                         });
                     }
                     catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)

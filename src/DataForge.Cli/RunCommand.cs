@@ -48,7 +48,7 @@ public static class RunCommand
                     Cancellation = cts.Token,
                     Log = io.Err.WriteLine,
                 };
-                var result = ProgressDisplay.Track(io, progress, () => PipelineRunner.Run(pipeline, options));
+                var result = ProgressDisplay.Track(io, ProgressDisplay.Run(progress), () => PipelineRunner.Run(pipeline, options));
                 var s = result.Stats;
                 io.Out.WriteLine($"{pipeline.Settings.Name}: {s.DocumentsIn:N0} documents in, {s.DocumentsOut:N0} out, {s.Dropped:N0} dropped, {s.Rejected:N0} rejected"
                     + (s.Added > 0 ? $", {s.Added:N0} added" : "") + $" in {s.Seconds:F1}s");

@@ -25,26 +25,22 @@ public static class TrainCommand
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
-            var last = Stopwatch.StartNew();
-            bool wroteLive = false;
-            void Progress(TrainProgress p)
-            {
-                bool end = p.Step == p.Steps;
-                if (!end && last.Elapsed < (io.Interactive ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(10))) return;
-                last.Restart();
-                string line = $"step {p.Step}/{p.Steps} [{p.Phase}] loss {p.Loss:F4} lr {p.Lr:0.###e+0} {p.TokensPerSecond:N0} tok/s"
-                    + (p.ValLoss is { } v ? $" val {v:F4}" : "") + $" ETA {p.Eta:hh\\:mm\\:ss}";
-                if (io.Interactive) { io.Err.Write("\r" + line.PadRight(100)); wroteLive = true; }
-                else io.Err.WriteLine(line);
-            }
+            TrainProgress? latest = null;
+            string Line() => Volatile.Read(ref latest) is { } p
+                ? $"step {p.Step}/{p.Steps} [{p.Phase}] loss {p.Loss:F4} lr {p.Lr:0.###e+0} {p.TokensPerSecond:N0} tok/s"
+                    + (p.ValLoss is { } v ? $" val {v:F4}" : "") + $" ETA {p.Eta:hh\\:mm\\:ss}"
+                : "preparing";
+            var view = new ProgressView(Line, () => new Spectre.Console.Rows(
+                new Spectre.Console.Markup(Spectre.Console.Markup.Escape(Line())),
+                ProgressDisplay.Bar(Volatile.Read(ref latest) is { } p ? (double)p.Step / Math.Max(1, p.Steps) : 0, "of steps")));
             try
             {
-                var r = Trainer.Run(o, new TrainRunOptions
+                var r = ProgressDisplay.Track(io, view, () => Trainer.Run(o, new TrainRunOptions
                 {
                     Resume = parse.GetValue(resume), Overwrite = parse.GetValue(overwrite), Log = io.Err.WriteLine,
-                    Cancellation = cts.Token, Progress = Progress, LoadCodec = Codecs.Load,
-                });
-                if (wroteLive) io.Err.WriteLine();
+                    Cancellation = cts.Token, Progress = p => Volatile.Write(ref latest, p), LoadCodec = Codecs.Load,
+                }));
+                io.Err.WriteLine(Line());
                 io.Out.WriteLine($"{o.Name}: {r.Steps} steps, {r.Tokens:N0} tokens, loss {r.FinalLoss:F4}"
                     + (r.ValLoss is { } vl ? $", val loss {vl:F4} (perplexity {Math.Exp(vl):F2})" : ""));
                 foreach (var s in r.Sources)
@@ -55,7 +51,6 @@ public static class TrainCommand
             }
             catch (TrainingInterruptedException ex)
             {
-                if (wroteLive) io.Err.WriteLine();
                 io.Err.WriteLine(ex.Message);
                 return ExitCodes.Failure;
             }
