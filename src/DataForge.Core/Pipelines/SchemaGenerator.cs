@@ -8,6 +8,9 @@ namespace DataForge.Pipelines;
 /// <summary>
 /// Generates JSON Schemas (draft 2020-12) from the stage registry and options records, so editors
 /// validate and complete pipeline files. Output is deterministic (the checked-in copy is tested).
+/// Not .NET's JsonSchemaExporter: options are bound by OptionsBinder, not System.Text.Json contracts, and
+/// the schema must carry the [Option] descriptions, bounds, allowed values and the stage-type unions,
+/// which the exporter would only add through per-node callbacks re-reading the same attributes.
 /// </summary>
 public static class SchemaGenerator
 {
