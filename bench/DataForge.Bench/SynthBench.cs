@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Stages;
 using DataForge.Synth;
 
@@ -81,7 +82,7 @@ static class SynthBench
         sw.Restart();
         for (int i = 0; i < texts.Count; i++)
         {
-            var rng = new SynthRandom(1, (ulong)i);
+            var rng = new SplitMix64(Seeds.DeriveForIndex(1, (ulong)i));
             questions += IdiomClozeRules.Make(texts[i], lex, 3, 300, ref rng, scratch).Count;
         }
         double cloze = sw.Elapsed.TotalSeconds;

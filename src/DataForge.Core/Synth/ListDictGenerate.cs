@@ -1,3 +1,4 @@
+using DataForge.Determinism;
 using DataForge.Stages;
 
 namespace DataForge.Synth;
@@ -24,10 +25,10 @@ public sealed class ListDictGenerate : GeneratorSource
         _langs = Choose(options.Languages, ["en", "zh"], "languages");
     }
 
-    public override GeneratedItem Generate(long index, ref SynthRandom rng)
+    public override GeneratedItem Generate(long index, ref SplitMix64 rng)
     {
-        string op = _ops[rng.Next(_ops.Length)];
-        string lang = _langs[rng.Next(_langs.Length)];
+        string op = _ops[rng.NextInt(_ops.Length)];
+        string lang = _langs[rng.NextInt(_langs.Length)];
         var item = ListDictItems.Generate(op, lang, ref rng);
         var meta = SynthJson.Object(w =>
         {

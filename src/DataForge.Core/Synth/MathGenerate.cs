@@ -1,3 +1,4 @@
+using DataForge.Determinism;
 using DataForge.Stages;
 
 namespace DataForge.Synth;
@@ -30,11 +31,11 @@ public sealed class MathGenerate : GeneratorSource
         _levels = options.Levels?.Distinct().Order().ToArray() ?? [1, 2, 3];
     }
 
-    public override GeneratedItem Generate(long index, ref SynthRandom rng)
+    public override GeneratedItem Generate(long index, ref SplitMix64 rng)
     {
-        string kind = _kinds[rng.Next(_kinds.Length)];
-        int level = _levels[rng.Next(_levels.Length)];
-        string lang = _langs[rng.Next(_langs.Length)];
+        string kind = _kinds[rng.NextInt(_kinds.Length)];
+        int level = _levels[rng.NextInt(_levels.Length)];
+        string lang = _langs[rng.NextInt(_langs.Length)];
         var item = MathItems.Generate(kind, level, lang, ref rng);
         var meta = SynthJson.Object(w =>
         {

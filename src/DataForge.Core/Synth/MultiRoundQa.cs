@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
@@ -33,14 +34,14 @@ public static class FollowUps
     static readonly string[] NumericOps = ["add", "sub", "mul", "div", "square", "half", "percent"];
 
     /// <summary>Numeric follow-ups on <paramref name="start"/>; each result feeds the next question.</summary>
-    public static List<FollowUp> Numeric(Rational start, int n, string lang, ref SynthRandom rng)
+    public static List<FollowUp> Numeric(Rational start, int n, string lang, ref SplitMix64 rng)
     {
         var list = new List<FollowUp>();
         var cur = start;
         bool zh = lang == "zh";
         for (int k = 0; k < n; k++)
         {
-            string op = NumericOps[rng.Next(NumericOps.Length)];
+            string op = NumericOps[rng.NextInt(NumericOps.Length)];
             if (op == "div" && cur.IsZero) op = "add";
             if (op == "square" && (BigIntegerDigits(cur) > 12)) op = "half";
             int v = op == "percent" ? rng.Range(1, 19) * 5 : rng.Range(2, 12);
@@ -86,7 +87,7 @@ public static class FollowUps
     static string Show(Rational r) => r.ToAnswerString(preferDecimal: true);
 
     /// <summary>Follow-ups on a list/dict answer: length, sum, first element, keys, sorted (each computed).</summary>
-    public static List<FollowUp> OnValue(JsonElement answer, int n, string lang, ref SynthRandom rng)
+    public static List<FollowUp> OnValue(JsonElement answer, int n, string lang, ref SplitMix64 rng)
     {
         var list = new List<FollowUp>();
         bool zh = lang == "zh";
@@ -105,7 +106,7 @@ public static class FollowUps
             else if (cur is long) options.Add("double");
             else if (cur is string) options.Add("strlen");
             if (options.Count == 0) break;
-            string op = options[rng.Next(options.Count)];
+            string op = options[rng.NextInt(options.Count)];
             object? next;
             string q;
             switch (op)
@@ -208,7 +209,7 @@ public sealed class MultiRoundQa : ExpandStage
             if (task is "math" or "list_dict" && m.TryGetProperty("prompt", out var p) && m.TryGetProperty("response", out var r))
             {
                 FlushGroup();
-                var rng = new SynthRandom(_seed, id);
+                var rng = new SplitMix64(Seeds.DeriveForKey(_seed, id));
                 string lang = m.TryGetProperty("lang", out var lg) ? lg.GetString() ?? "en" : "en";
                 List<FollowUp> follow;
                 if (task == "math") follow = MathFollowUps(m, lang, ref rng);
@@ -250,7 +251,7 @@ public sealed class MultiRoundQa : ExpandStage
         return b.Build();
     }
 
-    List<FollowUp> MathFollowUps(JsonElement m, string lang, ref SynthRandom rng)
+    List<FollowUp> MathFollowUps(JsonElement m, string lang, ref SplitMix64 rng)
     {
         string answer = m.GetProperty("answer").GetString()!;
         if (m.GetProperty("kind").GetString() == "comparison")

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DataForge.Determinism;
 using DataForge.Stages;
 using DataForge.Synth;
 
@@ -127,7 +128,7 @@ public class ListDictGenerateTests
     [Fact]
     public void Code_and_printed_output_are_python()
     {
-        var rng = new SynthRandom(1, 1);
+        var rng = new SplitMix64(Seeds.DeriveForIndex(1, 1));
         for (int i = 0; i < 50; i++)
         {
             var it = ListDictItems.Generate("merge", "en", ref rng);
