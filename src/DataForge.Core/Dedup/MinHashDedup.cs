@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DataForge.Documents;
 using DataForge.Execution;
-using DataForge.Filters;
 using DataForge.Pipelines;
 using DataForge.Stages;
 
