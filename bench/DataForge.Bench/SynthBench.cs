@@ -27,10 +27,10 @@ static class SynthBench
         Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var kind in MathItems.Kinds.Append("all"))
         {
-            var g = new MathGenerate(new MathGenerateOptions { Count = n, Seed = 1, Kinds = kind == "all" ? null : [kind] }, init);
+            var g = new MathGenerateSource(new MathGenerateOptions { Count = n, Seed = 1, Kinds = kind == "all" ? null : [kind] }, init);
             Run("math_generate", kind, n, g);
         }
-        Run("list_dict_generate", "all", n, new ListDictGenerate(new ListDictGenerateOptions { Count = n, Seed = 1 }, init));
+        Run("list_dict_generate", "all", n, new ListDictGenerateSource(new ListDictGenerateOptions { Count = n, Seed = 1 }, init));
         return 0;
     }
 

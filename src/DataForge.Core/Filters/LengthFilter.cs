@@ -64,7 +64,7 @@ public static class LengthRules
 }
 
 [Stage("length_filter", StageShape.Map, "Drops documents outside character, word or line count bounds (inclusive).")]
-public sealed class LengthFilter(LengthFilterOptions options, StageInit init) : RowRuleStage(init)
+public sealed class LengthFilterStage(LengthFilterOptions options, StageInit init) : RowRuleStage(init)
 {
     protected override string? Rule(DocumentBatch batch, int row, StageContext context) => LengthRules.Check(batch.GetText(row), options);
 }

@@ -166,14 +166,14 @@ public sealed class SourceSelector(List<string>? sources)
 
 /// <summary>Makes Chinese idiom cloze questions: one idiom of a sentence becomes "__" with four options.</summary>
 [Stage("idiom_cloze", StageShape.Expand, "Turns sentences containing idioms from a lexicon into 4-option cloze questions (idiom replaced by __); meta as SPEC.md.")]
-public sealed class IdiomCloze : ExpandStage
+public sealed class IdiomClozeStage : ExpandStage
 {
     readonly IdiomClozeOptions _o;
     readonly IdiomLexicon _lex;
     readonly ulong _seed;
     readonly SourceSelector _select;
 
-    public IdiomCloze(IdiomClozeOptions options, StageInit init) : base(init)
+    public IdiomClozeStage(IdiomClozeOptions options, StageInit init) : base(init)
     {
         _o = options;
         _lex = IdiomLexicon.Load(init.ResolvePath(options.Lexicon), options.LexiconFormat);

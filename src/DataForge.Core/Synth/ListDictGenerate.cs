@@ -14,12 +14,12 @@ public sealed class ListDictGenerateOptions : GeneratorOptions
 
 /// <summary>Generates list and dict manipulation tasks in Python-like syntax; answers are computed by performing the operation.</summary>
 [Stage("list_dict_generate", StageShape.Source, "Generates list/dict manipulation tasks (sort, filter, map, slice, merge, group-by, nested access, ...) in Python syntax with computed answers.")]
-public sealed class ListDictGenerate : GeneratorSource
+public sealed class ListDictGenerateSource : GeneratorSource
 {
     readonly string[] _ops;
     readonly string[] _langs;
 
-    public ListDictGenerate(ListDictGenerateOptions options, StageInit init) : base(options, init)
+    public ListDictGenerateSource(ListDictGenerateOptions options, StageInit init) : base(options, init)
     {
         _ops = Choose(options.Kinds, ListDictItems.Ops, "kinds");
         _langs = Choose(options.Languages, ["en", "zh"], "languages");

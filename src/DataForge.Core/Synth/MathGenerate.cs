@@ -17,13 +17,13 @@ public sealed class MathGenerateOptions : GeneratorOptions
 
 /// <summary>Generates maths questions with worked solutions and exact answers (meta as SPEC.md).</summary>
 [Stage("math_generate", StageShape.Source, "Generates maths items (arithmetic, decimals, fractions, percentages, units, comparisons, equations, word problems) with step-by-step solutions and exact answers.")]
-public sealed class MathGenerate : GeneratorSource
+public sealed class MathGenerateSource : GeneratorSource
 {
     readonly string[] _kinds;
     readonly string[] _langs;
     readonly int[] _levels;
 
-    public MathGenerate(MathGenerateOptions options, StageInit init) : base(options, init)
+    public MathGenerateSource(MathGenerateOptions options, StageInit init) : base(options, init)
     {
         _kinds = Choose(options.Kinds, MathItems.Kinds, "kinds");
         _langs = Choose(options.Languages, ["en", "zh"], "languages");

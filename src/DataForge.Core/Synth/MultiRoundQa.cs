@@ -162,14 +162,14 @@ public static class FollowUps
 
 /// <summary>Turns generated items into multi-turn dialogues with dependent follow-ups, and chains other QA pairs.</summary>
 [Stage("multi_round_qa", StageShape.Expand, "Builds multi-turn dialogues: generated items get follow-up turns computed from earlier answers; other QA pairs are chained into dialogues.")]
-public sealed class MultiRoundQa : ExpandStage
+public sealed class MultiRoundQaStage : ExpandStage
 {
     readonly MultiRoundQaOptions _o;
     readonly ulong _seed;
     readonly SourceSelector _select;
     static readonly ChatFormatOptions FieldNames = new();
 
-    public MultiRoundQa(MultiRoundQaOptions options, StageInit init) : base(init)
+    public MultiRoundQaStage(MultiRoundQaOptions options, StageInit init) : base(init)
     {
         _o = options;
         _seed = options.Seed is { } s ? (ulong)s : init.Seed;

@@ -8,7 +8,7 @@ namespace DataForge.Tests.Synth;
 
 public class ListDictGenerateTests
 {
-    static ListDictGenerate Stage(long count, long seed = 3, List<string>? kinds = null)
+    static ListDictGenerateSource Stage(long count, long seed = 3, List<string>? kinds = null)
         => new(new ListDictGenerateOptions { Count = count, Seed = seed, Kinds = kinds }, new StageInit { Name = "list_dict_generate", Type = "list_dict_generate" });
 
     /// <summary>The tests' own implementation of every operation, on JSON.</summary>
