@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Stages;
 using DataForge.Synth;
 
@@ -26,10 +27,10 @@ static class SynthBench
         Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var kind in MathItems.Kinds.Append("all"))
         {
-            var g = new MathGenerate(new MathGenerateOptions { Count = n, Seed = 1, Kinds = kind == "all" ? null : [kind] }, init);
+            var g = new MathGenerateSource(new MathGenerateOptions { Count = n, Seed = 1, Kinds = kind == "all" ? null : [kind] }, init);
             Run("math_generate", kind, n, g);
         }
-        Run("list_dict_generate", "all", n, new ListDictGenerate(new ListDictGenerateOptions { Count = n, Seed = 1 }, init));
+        Run("list_dict_generate", "all", n, new ListDictGenerateSource(new ListDictGenerateOptions { Count = n, Seed = 1 }, init));
         return 0;
     }
 
@@ -81,7 +82,7 @@ static class SynthBench
         sw.Restart();
         for (int i = 0; i < texts.Count; i++)
         {
-            var rng = new SynthRandom(1, (ulong)i);
+            var rng = new SplitMix64(Seeds.DeriveForIndex(1, (ulong)i));
             questions += IdiomClozeRules.Make(texts[i], lex, 3, 300, ref rng, scratch).Count;
         }
         double cloze = sw.Elapsed.TotalSeconds;

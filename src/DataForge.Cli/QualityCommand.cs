@@ -69,7 +69,7 @@ public static class QualityCommand
         };
         c.SetAction(parse =>
         {
-            var options = new TrainOptions
+            var options = new QualityTrainOptions
             {
                 Featurizer = new FeaturizerSettings
                 {
@@ -96,7 +96,7 @@ public static class QualityCommand
             var negatives = ReadAll(parse.GetValue(neg)!);
             double readSeconds = sw.Elapsed.TotalSeconds;
             string outPath = parse.GetValue(output)!;
-            TrainResult r;
+            QualityTrainResult r;
             try
             {
                 r = QualityTrainer.Train(positives, negatives, options, outPath, m => io.Err.WriteLine(m));

@@ -1,5 +1,5 @@
-using System.IO.Hashing;
 using System.Text.Json.Nodes;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Pipelines;
@@ -62,7 +62,10 @@ public sealed class TokensSink : SinkStage
 
     /// <summary>Whether a document goes to the validation split (by id and seed, independent of order).</summary>
     internal static bool IsVal(ReadOnlySpan<byte> id, ulong seed, ulong threshold)
-        => threshold > 0 && (threshold == ulong.MaxValue || XxHash64.HashToUInt64(id, (long)(seed ^ 0x76616c)) < threshold);
+        => threshold > 0 && (threshold == ulong.MaxValue || Seeds.Derive(ValSplitSeed(seed), id) < threshold);
+
+    /// <summary>The seed of the train/val decisions: the stage seed salted with "val", so they differ from other per-id decisions.</summary>
+    internal static ulong ValSplitSeed(ulong seed) => seed ^ 0x76616c;
 
     public override IPartitionSink Open(int partition, SinkContext context)
         => new Part(this, Path.Combine(context.OutputDirectory, PartsDir, $"{partition:D5}"));

@@ -1,3 +1,4 @@
+// Not torch.optim.AdamW / clip_grad_norm_: its checkpoint state is not our named safetensors (byte-exact resume), it decays every parameter unless split into groups, and its clipping norm sums in another order, so trained bytes would change.
 using TorchSharp;
 using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;

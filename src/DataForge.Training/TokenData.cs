@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Execution;
 
 namespace DataForge.Training;
@@ -117,31 +118,6 @@ public sealed class TokenFile : IDisposable
     }
 }
 
-/// <summary>SplitMix64: small, fast, and its whole state is one number (saved in checkpoints).</summary>
-public struct SplitMix64(ulong state)
-{
-    public ulong State = state;
-
-    public ulong Next()
-    {
-        ulong z = State += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, 1).</summary>
-    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
-
-    public static ulong Mix(params ulong[] parts)
-    {
-        var r = new SplitMix64(0x243F6A8885A308D3UL);
-        ulong h = 0;
-        foreach (var p in parts) { r.State ^= p; h ^= r.Next(); r.State = h; }
-        return h;
-    }
-}
-
 /// <summary>
 /// One training source: the train.bin of a token directory cut into windows of context + 1 tokens starting every
 /// context tokens (window k is tokens [k * context, (k + 1) * context]: its last token, a target only, is the first
@@ -193,12 +169,8 @@ public sealed class TrainSource : IDisposable
         {
             _order ??= new int[Windows];
             for (int k = 0; k < _order.Length; k++) _order[k] = k;
-            var r = new SplitMix64(SplitMix64.Mix(_seed, (ulong)epoch));
-            for (int k = _order.Length - 1; k > 0; k--)
-            {
-                int j = (int)(r.Next() % (ulong)(k + 1));
-                (_order[k], _order[j]) = (_order[j], _order[k]);
-            }
+            var r = new SplitMix64(Seeds.DeriveChained(_seed, (ulong)epoch));
+            r.Shuffle(_order.AsSpan(), BoundedDraw.Modulo);
             _orderEpoch = epoch;
         }
         long start = (long)_order![i] * _context;
@@ -234,7 +206,7 @@ public sealed class CurriculumData : IDisposable
     public CurriculumData(TrainOptions o, int context)
     {
         Context = context;
-        Picker = new SplitMix64(SplitMix64.Mix((ulong)o.Seed, 0xDA7A));
+        Picker = new SplitMix64(Seeds.DeriveChained((ulong)o.Seed, 0xDA7A));
         // Identity (the same directory named twice is one source for the caps) is by full path; that only
         // compares paths of one run, so it holds wherever the run sits.
         var byPath = new Dictionary<string, TrainSource>(StringComparer.Ordinal);
@@ -251,7 +223,7 @@ public sealed class CurriculumData : IDisposable
                     if (!byPath.TryGetValue(dir.Path, out var src))
                     {
                         int index = _sources.Count;
-                        src = new TrainSource(dir, index, s.Path, context, SplitMix64.Mix((ulong)o.Seed, 0x50C7CE, (ulong)index));
+                        src = new TrainSource(dir, index, s.Path, context, Seeds.DeriveChained((ulong)o.Seed, 0x50C7CE, (ulong)index));
                         byPath[dir.Path] = src;
                         _sources.Add(src);
                     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -130,7 +131,7 @@ public static class Trainer
                 {
                     data.NextBatch(phase, mb, buf);
                     using var scope = torch.NewDisposeScope();
-                    torch.manual_seed((long)(SplitMix64.Mix((ulong)o.Seed, (ulong)s, (ulong)a) >> 1));
+                    torch.manual_seed((long)(Seeds.DeriveChained((ulong)o.Seed, (ulong)s, (ulong)a) >> 1));
                     var windows = torch.tensor(buf, [mb, ctx + 1], int64).to(device);
                     var loss = model.Loss(windows, bf16, training: true);
                     (loss / accum).backward();

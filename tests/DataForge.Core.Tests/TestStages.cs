@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.IO.Hashing;
 using DataForge.Documents;
 using DataForge.Execution;
-using DataForge.Filters;
 using DataForge.Stages;
 
 namespace DataForge.Tests;

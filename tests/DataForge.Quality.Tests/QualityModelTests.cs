@@ -9,7 +9,7 @@ namespace DataForge.Quality.Tests;
 
 public class QualityModelTests
 {
-    static readonly TrainOptions Small = new() { Featurizer = new FeaturizerSettings { HashBits = 16 }, Seed = 7 };
+    static readonly QualityTrainOptions Small = new() { Featurizer = new FeaturizerSettings { HashBits = 16 }, Seed = 7 };
 
     [Fact]
     public void Fast_scoring_equals_MLNET_prediction_from_the_saved_zip()

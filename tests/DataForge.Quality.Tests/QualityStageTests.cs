@@ -22,7 +22,7 @@ public sealed class TrainedModel : IDisposable
     {
         var (pos, neg) = QualityData.Make(200, 11);
         Path = Dir["quality.zip"];
-        QualityTrainer.Train(pos, neg, new TrainOptions { Featurizer = new FeaturizerSettings { HashBits = 16 } }, Path);
+        QualityTrainer.Train(pos, neg, new QualityTrainOptions { Featurizer = new FeaturizerSettings { HashBits = 16 } }, Path);
         Model = QualityModel.Load(Path);
     }
 

@@ -12,7 +12,7 @@ public sealed class ExactDedupOptions
 
 /// <summary>Exact duplicate removal: xxhash128 of the (normalised) text; the first occurrence in input order is kept.</summary>
 [Stage("exact_dedup", StageShape.Global, "Drops documents whose text (normalised, xxhash128) appeared earlier in input order; global over all partitions, bounded memory.")]
-public sealed class ExactDedup(ExactDedupOptions options, StageInit init) : KeepFirstDedup(init)
+public sealed class ExactDedupStage(ExactDedupOptions options, StageInit init) : KeepFirstDedup(init)
 {
     protected override bool TryKey(DocumentBatch batch, int row, ref byte[] scratch, out UInt128 key)
     {

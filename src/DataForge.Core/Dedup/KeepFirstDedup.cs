@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using DataForge.Documents;
 using DataForge.Execution;
-using DataForge.Filters;
 using DataForge.Stages;
 
 namespace DataForge.Dedup;

@@ -22,7 +22,7 @@ public sealed class LineDedupOptions
 /// removes those lines; a document left blank is dropped (<c>line_dedup.empty</c>).
 /// </summary>
 [Stage("line_dedup", StageShape.Global, "Removes lines that occur more than max_occurrences times across the corpus (boilerplate); documents left empty are dropped.")]
-public sealed class LineDedup(LineDedupOptions options, StageInit init) : GlobalStage(init)
+public sealed class LineDedupStage(LineDedupOptions options, StageInit init) : GlobalStage(init)
 {
     const int Buckets = 32;
     const string Prefix = "lines";
@@ -31,7 +31,7 @@ public sealed class LineDedup(LineDedupOptions options, StageInit init) : Global
     public override IGlobalObserver CreateObserver(int partition, GlobalContext context)
         => new Observer(this, new RunWriter<ulong>(context.WorkDirectory, Prefix, partition, Buckets));
 
-    sealed class Observer(LineDedup stage, RunWriter<ulong> writer) : IGlobalObserver
+    sealed class Observer(LineDedupStage stage, RunWriter<ulong> writer) : IGlobalObserver
     {
         readonly List<Range> _lines = [];
         long _rows;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DataForge.Documents;
 using DataForge.Execution;
-using DataForge.Filters;
 using DataForge.Pipelines;
 using DataForge.Stages;
 
@@ -35,7 +34,7 @@ public sealed class MinHashDedupOptions
 /// per-partition cluster files that apply reads.
 /// </summary>
 [Stage("minhash_dedup", StageShape.Global, "Near-duplicate removal: MinHash over word 5-grams, 14x8 LSH buckets, union-find clusters; keeps the first document per cluster (or annotates clusters).")]
-public sealed class MinHashDedup : GlobalStage
+public sealed class MinHashDedupStage : GlobalStage
 {
     const string Prefix = "bands";
     const string Clusters = "clusters";
@@ -47,7 +46,7 @@ public sealed class MinHashDedup : GlobalStage
     readonly bool _annotate;
     string? _dir;
 
-    public MinHashDedup(MinHashDedupOptions options, StageInit init) : base(init)
+    public MinHashDedupStage(MinHashDedupOptions options, StageInit init) : base(init)
     {
         if ((long)options.NumBuckets * options.HashesPerBucket > 4096)
             throw new OptionException("num_buckets", $"num_buckets x hashes_per_bucket must be at most 4096 (got {options.NumBuckets} x {options.HashesPerBucket})");

@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using DataForge.Determinism;
 
 namespace DataForge.Dedup;
 
@@ -30,11 +31,11 @@ public sealed class MinHasher
         int padded = (Count + 7) / 8 * 8;
         _a = new ulong[padded];
         _b = new ulong[padded];
-        ulong state = seed;
+        var rng = new SplitMix64(seed);
         for (int i = 0; i < Count; i++)
         {
-            _a[i] = 1 + SplitMix64(ref state) % (Prime - 1);
-            _b[i] = SplitMix64(ref state) % Prime;
+            _a[i] = 1 + rng.Next() % (Prime - 1);
+            _b[i] = rng.Next() % Prime;
         }
         // Padding lanes compute garbage that is never read.
         for (int i = Count; i < padded; i++) _a[i] = 1;
@@ -47,14 +48,6 @@ public sealed class MinHasher
     public int Count { get; }
     /// <summary>Length a signature buffer needs (Count rounded up to a multiple of 8).</summary>
     public int BufferLength => _a.Length;
-
-    public static ulong SplitMix64(ref ulong state)
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 
     /// <summary>Permutation <paramref name="i"/> of shingle hash <paramref name="h"/>.</summary>
     public ulong Permute(int i, ulong h) => unchecked(h * _a[i] + _b[i]) % Prime;

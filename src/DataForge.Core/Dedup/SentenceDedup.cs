@@ -28,7 +28,7 @@ public sealed class SentenceDedupOptions
 /// (<c>sentence_dedup.empty</c>).
 /// </summary>
 [Stage("sentence_dedup", StageShape.Global, "Removes spans of n_sentences sentences already seen earlier in the corpus (C4-style); documents under min_doc_words words are untouched.")]
-public sealed class SentenceDedup(SentenceDedupOptions options, StageInit init) : GlobalStage(init)
+public sealed class SentenceDedupStage(SentenceDedupOptions options, StageInit init) : GlobalStage(init)
 {
     const int Buckets = 32;
     const string Prefix = "spans";

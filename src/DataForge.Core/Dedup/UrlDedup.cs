@@ -82,7 +82,7 @@ public static class UrlNormalizer
 
 /// <summary>Keeps the first document per normalised URL; documents without a URL are kept (counter url_dedup.no_key).</summary>
 [Stage("url_dedup", StageShape.Global, "Drops documents whose normalised URL appeared earlier in input order (documents without a url are kept).")]
-public sealed class UrlDedup(UrlDedupOptions options, StageInit init) : KeepFirstDedup(init)
+public sealed class UrlDedupStage(UrlDedupOptions options, StageInit init) : KeepFirstDedup(init)
 {
     protected override bool TryKey(DocumentBatch batch, int row, ref byte[] scratch, out UInt128 key)
     {

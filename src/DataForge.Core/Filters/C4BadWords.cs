@@ -1,6 +1,6 @@
-using System.IO.Hashing;
 using System.Text;
 using System.Text.RegularExpressions;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
@@ -67,7 +67,7 @@ public sealed class C4BadWordsStage : RowRuleStage
         if (!regex.IsMatch(text)) return null;
         context.Count("c4_badwords.documents_with_badwords");
         ulong threshold = (ulong)(_options.KeepFraction * 18446744073709551616.0);
-        if (_options.KeepFraction > 0 && XxHash64.HashToUInt64(batch.Id.GetBytes(row), (long)_seed) < threshold)
+        if (_options.KeepFraction > 0 && Seeds.Derive(_seed, batch.Id.GetBytes(row)) < threshold)
         {
             context.Count("c4_badwords.kept_with_badwords");
             return null;

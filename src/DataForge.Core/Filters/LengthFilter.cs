@@ -64,26 +64,7 @@ public static class LengthRules
 }
 
 [Stage("length_filter", StageShape.Map, "Drops documents outside character, word or line count bounds (inclusive).")]
-public sealed class LengthFilter(LengthFilterOptions options, StageInit init) : RowRuleStage(init)
+public sealed class LengthFilterStage(LengthFilterOptions options, StageInit init) : RowRuleStage(init)
 {
     protected override string? Rule(DocumentBatch batch, int row, StageContext context) => LengthRules.Check(batch.GetText(row), options);
-}
-
-/// <summary>Runs a per-row rule that returns a drop reason (or null to keep) and filters the batch.</summary>
-public static class RowFilter
-{
-    public static DocumentBatch Apply(DocumentBatch batch, StageContext context, Func<DocumentBatch, int, string?> rule)
-    {
-        bool[]? keep = null;
-        for (int i = 0; i < batch.Length; i++)
-        {
-            if (rule(batch, i) is { } reason)
-            {
-                keep ??= Enumerable.Repeat(true, batch.Length).ToArray();
-                keep[i] = false;
-                context.Drop(batch, i, reason);
-            }
-        }
-        return keep is null ? batch : batch.Filter(keep);
-    }
 }

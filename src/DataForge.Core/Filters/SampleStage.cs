@@ -1,4 +1,4 @@
-using System.IO.Hashing;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
@@ -26,7 +26,7 @@ public sealed class SampleStage(SampleOptions options, StageInit init) : RowRule
     readonly ulong _threshold = options.Fraction >= 1 ? ulong.MaxValue : (ulong)(options.Fraction * 18446744073709551616.0);
 
     public static bool Keep(ReadOnlySpan<byte> id, ulong seed, ulong threshold, bool all)
-        => all || XxHash64.HashToUInt64(id, (long)seed) < threshold;
+        => all || Seeds.Derive(seed, id) < threshold;
 
     protected override string? Rule(DocumentBatch batch, int row, StageContext context)
         => Keep(batch.Id.GetBytes(row), _seed, _threshold, options.Fraction >= 1) ? null : Reason;

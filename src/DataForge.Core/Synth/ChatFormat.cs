@@ -160,13 +160,13 @@ public static class ChatInputs
 
 /// <summary>Renders instruction data, generated items and dialogues into a chat template (the text is replaced; meta is kept).</summary>
 [Stage("chat_format", StageShape.Map, "Renders instruction/input/output records, generated items (prompt/response) and dialogues (meta messages) into a chat template (Llama-3-like by default).")]
-public sealed class ChatFormat : MapStage
+public sealed class ChatFormatStage : MapStage
 {
     readonly ChatFormatOptions _o;
     readonly ChatTemplate _template;
     readonly SourceSelector _select;
 
-    public ChatFormat(ChatFormatOptions options, StageInit init) : base(init)
+    public ChatFormatStage(ChatFormatOptions options, StageInit init) : base(init)
     {
         _o = options;
         _template = new ChatTemplate(options.Template);

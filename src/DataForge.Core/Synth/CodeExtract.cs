@@ -122,13 +122,13 @@ public static class CodeBlocks
 
 /// <summary>Emits each code block of a document, with the explanation around it, as a new document.</summary>
 [Stage("code_extract", StageShape.Expand, "Emits the code blocks of each document (fenced, or runs of code-shaped lines) with their surrounding explanation as new documents.")]
-public sealed class CodeExtract : ExpandStage
+public sealed class CodeExtractStage : ExpandStage
 {
     readonly CodeExtractOptions _o;
     readonly SourceSelector _select;
     readonly CodeEvidence _evidence = new();
 
-    public CodeExtract(CodeExtractOptions options, StageInit init) : base(init)
+    public CodeExtractStage(CodeExtractOptions options, StageInit init) : base(init)
     {
         _o = options;
         _select = new SourceSelector(options.Sources);

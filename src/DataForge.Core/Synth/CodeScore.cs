@@ -19,13 +19,13 @@ public sealed class CodeScoreOptions
 
 /// <summary>Adds <c>code_score</c> (float32, 0..1) and <c>code_lang</c> (utf8, null when no language is evident).</summary>
 [Stage("code_score", StageShape.Map, "Scores evidence of program code (fenced blocks, code-shaped lines, keyword density per language, code domains); adds code_score and code_lang.")]
-public sealed class CodeScore : MapStage
+public sealed class CodeScoreStage : MapStage
 {
     readonly CodeEvidence _evidence;
     readonly double? _min;
     static readonly double[] Edges = Histogram.UnitEdges(20);
 
-    public CodeScore(CodeScoreOptions options, StageInit init) : base(init)
+    public CodeScoreStage(CodeScoreOptions options, StageInit init) : base(init)
     {
         var keywords = options.KeywordsFile is { } k ? CodeEvidence.LoadKeywords(init.ResolvePath(k), "keywords_file") : null;
         _evidence = new CodeEvidence(keywords, options.CodeDomains);

@@ -1,4 +1,5 @@
 using System.Text;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
@@ -42,12 +43,12 @@ public abstract class GeneratorSource : SourceStage
     protected ulong Seed { get; }
 
     /// <summary>Generates item <paramref name="index"/> from its own generator.</summary>
-    public abstract GeneratedItem Generate(long index, ref SynthRandom rng);
+    public abstract GeneratedItem Generate(long index, ref SplitMix64 rng);
 
     /// <summary>Item <paramref name="index"/>, exactly as the stage writes it.</summary>
     public GeneratedItem Item(long index)
     {
-        var rng = new SynthRandom(Seed, (ulong)index);
+        var rng = new SplitMix64(Seeds.DeriveForIndex(Seed, (ulong)index));
         return Generate(index, ref rng);
     }
 

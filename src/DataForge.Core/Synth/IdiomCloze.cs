@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Pipelines;
@@ -81,7 +82,7 @@ public static partial class IdiomClozeRules
     }
 
     /// <summary>Questions for one document, in document order, at most <paramref name="max"/>.</summary>
-    public static List<ClozeItem> Make(string text, IdiomLexicon lex, int max, int maxSentenceChars, ref SynthRandom rng, List<(int Start, int Pattern)> scratch)
+    public static List<ClozeItem> Make(string text, IdiomLexicon lex, int max, int maxSentenceChars, ref SplitMix64 rng, List<(int Start, int Pattern)> scratch)
     {
         scratch.Clear();
         lex.Matcher.FindAll(text, scratch);
@@ -111,7 +112,7 @@ public static partial class IdiomClozeRules
         }
         if (candidates.Count == 0) return result;
         var order = Enumerable.Range(0, candidates.Count).ToList();
-        rng.Shuffle(order);
+        rng.Shuffle(order, BoundedDraw.MultiplyHigh);
         var picked = new List<int>();
         foreach (int c in order)
         {
@@ -124,7 +125,7 @@ public static partial class IdiomClozeRules
             var (ss, sl, st, p, inSentence) = candidates[c];
             var distractors = lex.Distractors(p, inSentence, ref rng);
             if (distractors is null) continue;
-            int k = rng.Next(4);
+            int k = rng.NextInt(4);
             var options = new string[4];
             options[k] = lex.Words[p];
             for (int i = 0, d = 0; i < 4; i++) if (i != k) options[i] = lex.Words[distractors[d++]];
@@ -165,14 +166,14 @@ public sealed class SourceSelector(List<string>? sources)
 
 /// <summary>Makes Chinese idiom cloze questions: one idiom of a sentence becomes "__" with four options.</summary>
 [Stage("idiom_cloze", StageShape.Expand, "Turns sentences containing idioms from a lexicon into 4-option cloze questions (idiom replaced by __); meta holds the sentence, options, answer_index and answer.")]
-public sealed class IdiomCloze : ExpandStage
+public sealed class IdiomClozeStage : ExpandStage
 {
     readonly IdiomClozeOptions _o;
     readonly IdiomLexicon _lex;
     readonly ulong _seed;
     readonly SourceSelector _select;
 
-    public IdiomCloze(IdiomClozeOptions options, StageInit init) : base(init)
+    public IdiomClozeStage(IdiomClozeOptions options, StageInit init) : base(init)
     {
         _o = options;
         _lex = IdiomLexicon.Load(init.ResolvePath(options.Lexicon), options.LexiconFormat);
@@ -192,7 +193,7 @@ public sealed class IdiomCloze : ExpandStage
             if (!_select.Applies(batch, i)) { SourceSelector.PassThrough(batch, i, b); continue; }
             string id = batch.GetId(i);
             string text = batch.Text.GetString(i);
-            var rng = new SynthRandom(_seed, id);
+            var rng = new SplitMix64(Seeds.DeriveForKey(_seed, id));
             var items = IdiomClozeRules.Make(text, _lex, _o.MaxPerDocument, _o.MaxSentenceChars, ref rng, scratch);
             if (items.Count == 0) { context.Drop(batch, i, "idiom_cloze.no_idiom"); continue; }
             for (int q = 0; q < items.Count; q++)

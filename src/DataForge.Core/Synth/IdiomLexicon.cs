@@ -1,4 +1,5 @@
 using System.Globalization;
+using DataForge.Determinism;
 using DataForge.Pipelines;
 
 namespace DataForge.Synth;
@@ -50,7 +51,7 @@ public sealed class IdiomLexicon
     /// an excluded word, preferring ones that share characters with the answer and are in its
     /// frequency band. Null when the lexicon has too few words of that length.
     /// </summary>
-    public int[]? Distractors(int answer, IReadOnlySet<int> excluded, ref SynthRandom rng, int count = 3)
+    public int[]? Distractors(int answer, IReadOnlySet<int> excluded, ref SplitMix64 rng, int count = 3)
     {
         string a = Words[answer];
         int len = a.Length, band = Bands[answer];
@@ -66,7 +67,7 @@ public sealed class IdiomLexicon
         if (sharing.Count > 0)
         {
             sharing.Sort();
-            rng.Shuffle(sharing);
+            rng.Shuffle(sharing, BoundedDraw.MultiplyHigh);
             foreach (int id in sharing) if (chosen.Count < count && Bands[id] == band) chosen.Add(id);
             foreach (int id in sharing) if (chosen.Count < count && Ok(id)) chosen.Add(id);
         }
@@ -76,16 +77,16 @@ public sealed class IdiomLexicon
         return chosen.Count == count ? [.. chosen] : null;
     }
 
-    static void Fill(int[] pool, List<int> chosen, int count, Func<int, bool> ok, ref SynthRandom rng)
+    static void Fill(int[] pool, List<int> chosen, int count, Func<int, bool> ok, ref SplitMix64 rng)
     {
         for (int probe = 0; probe < 64 && chosen.Count < count; probe++)
         {
-            int id = pool[rng.Next(pool.Length)];
+            int id = pool[rng.NextInt(pool.Length)];
             if (ok(id)) chosen.Add(id);
         }
         if (chosen.Count < count)
         {
-            int start = rng.Next(pool.Length);
+            int start = rng.NextInt(pool.Length);
             for (int k = 0; k < pool.Length && chosen.Count < count; k++)
             {
                 int id = pool[(start + k) % pool.Length];

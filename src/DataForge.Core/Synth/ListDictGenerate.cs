@@ -1,3 +1,4 @@
+using DataForge.Determinism;
 using DataForge.Stages;
 
 namespace DataForge.Synth;
@@ -13,21 +14,21 @@ public sealed class ListDictGenerateOptions : GeneratorOptions
 
 /// <summary>Generates list and dict manipulation tasks in Python-like syntax; answers are computed by performing the operation.</summary>
 [Stage("list_dict_generate", StageShape.Source, "Generates list/dict manipulation tasks (sort, filter, map, slice, merge, group-by, nested access, ...) in Python syntax with computed answers.")]
-public sealed class ListDictGenerate : GeneratorSource
+public sealed class ListDictGenerateSource : GeneratorSource
 {
     readonly string[] _ops;
     readonly string[] _langs;
 
-    public ListDictGenerate(ListDictGenerateOptions options, StageInit init) : base(options, init)
+    public ListDictGenerateSource(ListDictGenerateOptions options, StageInit init) : base(options, init)
     {
         _ops = Choose(options.Kinds, ListDictItems.Ops, "kinds");
         _langs = Choose(options.Languages, ["en", "zh"], "languages");
     }
 
-    public override GeneratedItem Generate(long index, ref SynthRandom rng)
+    public override GeneratedItem Generate(long index, ref SplitMix64 rng)
     {
-        string op = _ops[rng.Next(_ops.Length)];
-        string lang = _langs[rng.Next(_langs.Length)];
+        string op = _ops[rng.NextInt(_ops.Length)];
+        string lang = _langs[rng.NextInt(_langs.Length)];
         var item = ListDictItems.Generate(op, lang, ref rng);
         var meta = SynthJson.Object(w =>
         {

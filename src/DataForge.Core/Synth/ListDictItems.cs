@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DataForge.Determinism;
 
 namespace DataForge.Synth;
 
@@ -29,30 +30,30 @@ public static class ListDictItems
     static readonly string[] Depts = ["sales", "ops", "dev", "hr"];
     static readonly string[] Codes = ["AB", "CD", "EF", "GH", "IJ", "KL", "MN", "OP", "QR", "ST"];
 
-    static List<object?> Ints(ref SynthRandom rng, int n, int lo, int hi)
+    static List<object?> Ints(ref SplitMix64 rng, int n, int lo, int hi)
     {
         var l = new List<object?>(n);
         for (int i = 0; i < n; i++) l.Add((long)rng.Range(lo, hi));
         return l;
     }
 
-    static List<object?> WordList(ref SynthRandom rng, int n)
+    static List<object?> WordList(ref SplitMix64 rng, int n)
     {
         var l = new List<object?>(n);
         for (int i = 0; i < n; i++) l.Add(rng.Pick(Words));
         return l;
     }
 
-    static PyDict IntDict(ref SynthRandom rng, int n)
+    static PyDict IntDict(ref SplitMix64 rng, int n)
     {
         var keys = Keys.ToList();
-        rng.Shuffle(keys);
+        rng.Shuffle(keys, BoundedDraw.MultiplyHigh);
         var d = new PyDict();
         for (int i = 0; i < n; i++) d.Add(new(keys[i], (long)rng.Range(0, 99)));
         return d;
     }
 
-    public static ListDictItem Generate(string op, string lang, ref SynthRandom rng)
+    public static ListDictItem Generate(string op, string lang, ref SplitMix64 rng)
     {
         var args = new PyDict();
         var code = new StringBuilder();
@@ -149,7 +150,7 @@ public static class ListDictItems
             case "count":
             {
                 var xs = rng.Chance(50) ? Ints(ref rng, rng.Range(3, 12), 0, 6) : WordList(ref rng, rng.Range(3, 10));
-                object? v = rng.Chance(80) ? xs[rng.Next(xs.Count)] : (xs[0] is long ? (object)99L : "banana");
+                object? v = rng.Chance(80) ? xs[rng.NextInt(xs.Count)] : (xs[0] is long ? (object)99L : "banana");
                 args.Add(new("value", v));
                 input = xs;
                 answer = (long)xs.Count(x => Equals(x, v));
@@ -170,7 +171,7 @@ public static class ListDictItems
             case "lookup":
             {
                 var d = IntDict(ref rng, rng.Range(2, 6));
-                string key = rng.Chance(70) ? d[rng.Next(d.Count)].Key : Keys.First(k => d.IndexOfKey(k) < 0);
+                string key = rng.Chance(70) ? d[rng.NextInt(d.Count)].Key : Keys.First(k => d.IndexOfKey(k) < 0);
                 long def = rng.Range(-1, 0);
                 args.Add(new("key", key));
                 args.Add(new("default", def));
@@ -198,9 +199,9 @@ public static class ListDictItems
             {
                 int n = rng.Range(2, 6);
                 var codes = Codes.ToList();
-                rng.Shuffle(codes);
+                rng.Shuffle(codes, BoundedDraw.MultiplyHigh);
                 var names = Names.ToList();
-                rng.Shuffle(names);
+                rng.Shuffle(names, BoundedDraw.MultiplyHigh);
                 var d = new PyDict();
                 for (int i = 0; i < n; i++) d.Add(new(names[i], codes[i]));
                 input = d;
@@ -215,7 +216,7 @@ public static class ListDictItems
             {
                 int n = rng.Range(2, 7);
                 var people = new List<object?>();
-                for (int i = 0; i < n; i++) people.Add(new PyDict { new("name", Names[rng.Next(Names.Length)]), new("dept", rng.Pick(Depts)) });
+                for (int i = 0; i < n; i++) people.Add(new PyDict { new("name", Names[rng.NextInt(Names.Length)]), new("dept", rng.Pick(Depts)) });
                 args.Add(new("by", "dept"));
                 args.Add(new("value", "name"));
                 input = people;
@@ -239,12 +240,12 @@ public static class ListDictItems
                 var data = new PyDict { new("id", (long)rng.Range(1, 999)), new("user", inner), new("scores", Ints(ref rng, rng.Range(1, 4), 0, 100)) };
                 var path = new List<object?>();
                 object? cur;
-                switch (rng.Next(4))
+                switch (rng.NextInt(4))
                 {
                     case 0: path.Add("user"); path.Add("name"); cur = inner[0].Value; break;
                     case 1: path.Add("user"); path.Add("age"); cur = inner[1].Value; break;
-                    case 2: { long i = rng.Next(tags.Count); path.Add("user"); path.Add("tags"); path.Add(i); cur = tags[(int)i]; break; }
-                    default: { var sc = (List<object?>)data[2].Value!; long i = rng.Next(sc.Count); path.Add("scores"); path.Add(i); cur = sc[(int)i]; break; }
+                    case 2: { long i = rng.NextInt(tags.Count); path.Add("user"); path.Add("tags"); path.Add(i); cur = tags[(int)i]; break; }
+                    default: { var sc = (List<object?>)data[2].Value!; long i = rng.NextInt(sc.Count); path.Add("scores"); path.Add(i); cur = sc[(int)i]; break; }
                 }
                 args.Add(new("path", path));
                 input = data;

@@ -130,3 +130,75 @@ public static class MathRender
         return m;
     }
 }
+
+/// <summary>Parser for the ASCII expressions math_generate writes (used to follow up on comparisons).</summary>
+public static class ExprParser
+{
+    public static Rational Evaluate(string s)
+    {
+        int p = 0;
+        var v = Sum(s, ref p);
+        Skip(s, ref p);
+        if (p != s.Length) throw new FormatException($"unexpected '{s[p]}' at {p} in expression '{s}'");
+        return v;
+    }
+
+    static void Skip(string s, ref int p) { while (p < s.Length && s[p] == ' ') p++; }
+
+    static Rational Sum(string s, ref int p)
+    {
+        var v = Product(s, ref p);
+        for (Skip(s, ref p); p < s.Length && s[p] is '+' or '-'; Skip(s, ref p))
+        {
+            char op = s[p++];
+            var r = Product(s, ref p);
+            v = op == '+' ? v + r : v - r;
+        }
+        return v;
+    }
+
+    static Rational Product(string s, ref int p)
+    {
+        var v = Power(s, ref p);
+        for (Skip(s, ref p); p < s.Length && s[p] is '*' or '/'; Skip(s, ref p))
+        {
+            char op = s[p++];
+            var r = Power(s, ref p);
+            v = op == '*' ? v * r : v / r;
+        }
+        return v;
+    }
+
+    static Rational Power(string s, ref int p)
+    {
+        var b = Atom(s, ref p);
+        Skip(s, ref p);
+        if (p < s.Length && s[p] == '^')
+        {
+            p++;
+            var e = Power(s, ref p);
+            return Rational.Pow(b, (int)e.Num);
+        }
+        return b;
+    }
+
+    static Rational Atom(string s, ref int p)
+    {
+        Skip(s, ref p);
+        if (p >= s.Length) throw new FormatException($"unexpected end of expression '{s}'");
+        if (s[p] == '-') { p++; return -Atom(s, ref p); }
+        if (s[p] == '(')
+        {
+            p++;
+            var v = Sum(s, ref p);
+            Skip(s, ref p);
+            if (p >= s.Length || s[p] != ')') throw new FormatException($"expected ')' in expression '{s}'");
+            p++;
+            return v;
+        }
+        int start = p;
+        while (p < s.Length && (char.IsAsciiDigit(s[p]) || s[p] == '.')) p++;
+        if (start == p) throw new FormatException($"expected a number at {p} in expression '{s}'");
+        return Rational.Parse(s[start..p]);
+    }
+}

@@ -1,3 +1,4 @@
+using DataForge.Determinism;
 using DataForge.Stages;
 
 namespace DataForge.Synth;
@@ -16,13 +17,13 @@ public sealed class MathGenerateOptions : GeneratorOptions
 
 /// <summary>Generates maths questions with worked solutions and exact answers (meta as docs/synth.md describes).</summary>
 [Stage("math_generate", StageShape.Source, "Generates maths items (arithmetic, decimals, fractions, percentages, units, comparisons, equations, word problems) with step-by-step solutions and exact answers.")]
-public sealed class MathGenerate : GeneratorSource
+public sealed class MathGenerateSource : GeneratorSource
 {
     readonly string[] _kinds;
     readonly string[] _langs;
     readonly int[] _levels;
 
-    public MathGenerate(MathGenerateOptions options, StageInit init) : base(options, init)
+    public MathGenerateSource(MathGenerateOptions options, StageInit init) : base(options, init)
     {
         _kinds = Choose(options.Kinds, MathItems.Kinds, "kinds");
         _langs = Choose(options.Languages, ["en", "zh"], "languages");
@@ -30,11 +31,11 @@ public sealed class MathGenerate : GeneratorSource
         _levels = options.Levels?.Distinct().Order().ToArray() ?? [1, 2, 3];
     }
 
-    public override GeneratedItem Generate(long index, ref SynthRandom rng)
+    public override GeneratedItem Generate(long index, ref SplitMix64 rng)
     {
-        string kind = _kinds[rng.Next(_kinds.Length)];
-        int level = _levels[rng.Next(_levels.Length)];
-        string lang = _langs[rng.Next(_langs.Length)];
+        string kind = _kinds[rng.NextInt(_kinds.Length)];
+        int level = _levels[rng.NextInt(_levels.Length)];
+        string lang = _langs[rng.NextInt(_langs.Length)];
         var item = MathItems.Generate(kind, level, lang, ref rng);
         var meta = SynthJson.Object(w =>
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DataForge.Determinism;
 
 namespace DataForge.Synth;
 
@@ -14,7 +15,7 @@ public static class MathItems
 
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static MathItem Generate(string kind, int level, string lang, ref SynthRandom rng)
+    public static MathItem Generate(string kind, int level, string lang, ref SplitMix64 rng)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -41,7 +42,7 @@ public static class MathItems
 
     // ---------- arithmetic over integers, decimals, fractions ----------
 
-    static Num Leaf(ref SynthRandom rng, int level, NumStyle style)
+    static Num Leaf(ref SplitMix64 rng, int level, NumStyle style)
     {
         switch (style)
         {
@@ -70,11 +71,11 @@ public static class MathItems
         }
     }
 
-    static Expr Tree(ref SynthRandom rng, int operands, int level, NumStyle style, string ops)
+    static Expr Tree(ref SplitMix64 rng, int operands, int level, NumStyle style, string ops)
     {
         if (operands == 1) return Leaf(ref rng, level, style);
         int left = rng.Range(1, operands - 1);
-        char op = ops[rng.Next(ops.Length)];
+        char op = ops[rng.NextInt(ops.Length)];
         if (op == '^')
         {
             // Small powers only: (leaf) ^ 2 or 3.
@@ -86,7 +87,7 @@ public static class MathItems
         return new Bin(op, Tree(ref rng, left, level, style, ops), Tree(ref rng, operands - left, level, style, ops));
     }
 
-    static MathItem? Arithmetic(int level, string lang, ref SynthRandom rng, NumStyle style)
+    static MathItem? Arithmetic(int level, string lang, ref SplitMix64 rng, NumStyle style)
     {
         string kind = style switch { NumStyle.Decimal => "decimal", NumStyle.Fraction => "fraction", _ => "arithmetic" };
         int operands = level switch { 1 => rng.Range(2, 3), 2 => rng.Range(3, 4), _ => rng.Range(4, 5) };
@@ -129,9 +130,9 @@ public static class MathItems
 
     // ---------- percentages ----------
 
-    static MathItem? Percentage(int level, string lang, ref SynthRandom rng)
+    static MathItem? Percentage(int level, string lang, ref SplitMix64 rng)
     {
-        int form = rng.Next(level == 1 ? 2 : 4);
+        int form = rng.NextInt(level == 1 ? 2 : 4);
         Expr e;
         string prompt;
         var extra = new List<KeyValuePair<string, object?>>();
@@ -195,11 +196,11 @@ public static class MathItems
         ["length"] = ("m", "米"), ["mass"] = ("g", "克"), ["time"] = ("s", "秒"), ["volume"] = ("l", "升"),
     };
 
-    static MathItem? UnitConversion(int level, string lang, ref SynthRandom rng)
+    static MathItem? UnitConversion(int level, string lang, ref SplitMix64 rng)
     {
-        var from = Units[rng.Next(Units.Length)];
+        var from = Units[rng.NextInt(Units.Length)];
         var same = Units.Where(u => u.Dimension == from.Dimension && u != from).ToArray();
-        var to = same[rng.Next(same.Length)];
+        var to = same[rng.NextInt(same.Length)];
         Rational value = level == 1 ? rng.Range(1, 100) : level == 2 ? new Rational(rng.Range(1, 1000), 10) : new Rational(rng.Range(1, 10000), 100);
         var e = new Bin('/', new Bin('*', D(value), D(Rational.Parse(from.Factor))), D(Rational.Parse(to.Factor)));
         var v = e.Evaluate();
@@ -218,7 +219,7 @@ public static class MathItems
 
     // ---------- comparisons ----------
 
-    static MathItem? Comparison(int level, string lang, ref SynthRandom rng)
+    static MathItem? Comparison(int level, string lang, ref SplitMix64 rng)
     {
         NumStyle s1 = level == 1 ? NumStyle.Integer : rng.Chance(50) ? NumStyle.Fraction : NumStyle.Decimal;
         NumStyle s2 = level == 1 ? NumStyle.Integer : rng.Chance(50) ? NumStyle.Fraction : NumStyle.Decimal;
@@ -246,7 +247,7 @@ public static class MathItems
 
     // ---------- linear equations ----------
 
-    static MathItem? Equation(int level, string lang, ref SynthRandom rng)
+    static MathItem? Equation(int level, string lang, ref SplitMix64 rng)
     {
         // a*x + b = c*x + d, with a != c; level 1 has c = 0 and an integer solution.
         int a = rng.Range(1, level == 1 ? 9 : 12) * (level == 3 && rng.Chance(30) ? -1 : 1);
@@ -286,9 +287,9 @@ public static class MathItems
 
     // ---------- word problems (multi-step, templates in English and Chinese) ----------
 
-    static MathItem? WordProblem(int level, string lang, ref SynthRandom rng)
+    static MathItem? WordProblem(int level, string lang, ref SplitMix64 rng)
     {
-        int t = rng.Next(6);
+        int t = rng.NextInt(6);
         Expr e;
         string prompt, unitEn, unitZh;
         string[] names = lang == "zh" ? ["小明", "小红", "李华", "王芳", "张伟"] : ["Anna", "Ben", "Carlos", "Divya", "Emma", "Farid"];

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
@@ -33,14 +34,14 @@ public static class FollowUps
     static readonly string[] NumericOps = ["add", "sub", "mul", "div", "square", "half", "percent"];
 
     /// <summary>Numeric follow-ups on <paramref name="start"/>; each result feeds the next question.</summary>
-    public static List<FollowUp> Numeric(Rational start, int n, string lang, ref SynthRandom rng)
+    public static List<FollowUp> Numeric(Rational start, int n, string lang, ref SplitMix64 rng)
     {
         var list = new List<FollowUp>();
         var cur = start;
         bool zh = lang == "zh";
         for (int k = 0; k < n; k++)
         {
-            string op = NumericOps[rng.Next(NumericOps.Length)];
+            string op = NumericOps[rng.NextInt(NumericOps.Length)];
             if (op == "div" && cur.IsZero) op = "add";
             if (op == "square" && (BigIntegerDigits(cur) > 12)) op = "half";
             int v = op == "percent" ? rng.Range(1, 19) * 5 : rng.Range(2, 12);
@@ -86,7 +87,7 @@ public static class FollowUps
     static string Show(Rational r) => r.ToAnswerString(preferDecimal: true);
 
     /// <summary>Follow-ups on a list/dict answer: length, sum, first element, keys, sorted (each computed).</summary>
-    public static List<FollowUp> OnValue(JsonElement answer, int n, string lang, ref SynthRandom rng)
+    public static List<FollowUp> OnValue(JsonElement answer, int n, string lang, ref SplitMix64 rng)
     {
         var list = new List<FollowUp>();
         bool zh = lang == "zh";
@@ -105,7 +106,7 @@ public static class FollowUps
             else if (cur is long) options.Add("double");
             else if (cur is string) options.Add("strlen");
             if (options.Count == 0) break;
-            string op = options[rng.Next(options.Count)];
+            string op = options[rng.NextInt(options.Count)];
             object? next;
             string q;
             switch (op)
@@ -161,14 +162,14 @@ public static class FollowUps
 
 /// <summary>Turns generated items into multi-turn dialogues with dependent follow-ups, and chains other QA pairs.</summary>
 [Stage("multi_round_qa", StageShape.Expand, "Builds multi-turn dialogues: generated items get follow-up turns computed from earlier answers; other QA pairs are chained into dialogues.")]
-public sealed class MultiRoundQa : ExpandStage
+public sealed class MultiRoundQaStage : ExpandStage
 {
     readonly MultiRoundQaOptions _o;
     readonly ulong _seed;
     readonly SourceSelector _select;
     static readonly ChatFormatOptions FieldNames = new();
 
-    public MultiRoundQa(MultiRoundQaOptions options, StageInit init) : base(init)
+    public MultiRoundQaStage(MultiRoundQaOptions options, StageInit init) : base(init)
     {
         _o = options;
         _seed = options.Seed is { } s ? (ulong)s : init.Seed;
@@ -208,7 +209,7 @@ public sealed class MultiRoundQa : ExpandStage
             if (task is "math" or "list_dict" && m.TryGetProperty("prompt", out var p) && m.TryGetProperty("response", out var r))
             {
                 FlushGroup();
-                var rng = new SynthRandom(_seed, id);
+                var rng = new SplitMix64(Seeds.DeriveForKey(_seed, id));
                 string lang = m.TryGetProperty("lang", out var lg) ? lg.GetString() ?? "en" : "en";
                 List<FollowUp> follow;
                 if (task == "math") follow = MathFollowUps(m, lang, ref rng);
@@ -250,7 +251,7 @@ public sealed class MultiRoundQa : ExpandStage
         return b.Build();
     }
 
-    List<FollowUp> MathFollowUps(JsonElement m, string lang, ref SynthRandom rng)
+    List<FollowUp> MathFollowUps(JsonElement m, string lang, ref SplitMix64 rng)
     {
         string answer = m.GetProperty("answer").GetString()!;
         if (m.GetProperty("kind").GetString() == "comparison")
@@ -307,77 +308,5 @@ public sealed class MultiRoundQa : ExpandStage
         });
         b.Append(Encoding.UTF8.GetBytes(id), Encoding.UTF8.GetBytes(text.ToString()), batch.Source.GetBytes(row), batch.Url.GetBytes(row), batch.Lang.GetBytes(row), meta,
             hasUrl: !batch.Url.IsNull(row), hasLang: !batch.Lang.IsNull(row), hasMeta: true);
-    }
-}
-
-/// <summary>Parser for the ASCII expressions math_generate writes (used to follow up on comparisons).</summary>
-public static class ExprParser
-{
-    public static Rational Evaluate(string s)
-    {
-        int p = 0;
-        var v = Sum(s, ref p);
-        Skip(s, ref p);
-        if (p != s.Length) throw new FormatException($"unexpected '{s[p]}' at {p} in expression '{s}'");
-        return v;
-    }
-
-    static void Skip(string s, ref int p) { while (p < s.Length && s[p] == ' ') p++; }
-
-    static Rational Sum(string s, ref int p)
-    {
-        var v = Product(s, ref p);
-        for (Skip(s, ref p); p < s.Length && s[p] is '+' or '-'; Skip(s, ref p))
-        {
-            char op = s[p++];
-            var r = Product(s, ref p);
-            v = op == '+' ? v + r : v - r;
-        }
-        return v;
-    }
-
-    static Rational Product(string s, ref int p)
-    {
-        var v = Power(s, ref p);
-        for (Skip(s, ref p); p < s.Length && s[p] is '*' or '/'; Skip(s, ref p))
-        {
-            char op = s[p++];
-            var r = Power(s, ref p);
-            v = op == '*' ? v * r : v / r;
-        }
-        return v;
-    }
-
-    static Rational Power(string s, ref int p)
-    {
-        var b = Atom(s, ref p);
-        Skip(s, ref p);
-        if (p < s.Length && s[p] == '^')
-        {
-            p++;
-            var e = Power(s, ref p);
-            return Rational.Pow(b, (int)e.Num);
-        }
-        return b;
-    }
-
-    static Rational Atom(string s, ref int p)
-    {
-        Skip(s, ref p);
-        if (p >= s.Length) throw new FormatException($"unexpected end of expression '{s}'");
-        if (s[p] == '-') { p++; return -Atom(s, ref p); }
-        if (s[p] == '(')
-        {
-            p++;
-            var v = Sum(s, ref p);
-            Skip(s, ref p);
-            if (p >= s.Length || s[p] != ')') throw new FormatException($"expected ')' in expression '{s}'");
-            p++;
-            return v;
-        }
-        int start = p;
-        while (p < s.Length && (char.IsAsciiDigit(s[p]) || s[p] == '.')) p++;
-        if (start == p) throw new FormatException($"expected a number at {p} in expression '{s}'");
-        return Rational.Parse(s[start..p]);
     }
 }

@@ -8,7 +8,7 @@ using Microsoft.ML.Trainers;
 namespace DataForge.Quality.Model;
 
 /// <summary>Options of <c>dataforge quality train</c>.</summary>
-public sealed record TrainOptions
+public sealed record QualityTrainOptions
 {
     public FeaturizerSettings Featurizer { get; init; } = new();
     public int Seed { get; init; } = 42;
@@ -35,7 +35,7 @@ public sealed record TrainOptions
 }
 
 /// <summary>What training produced: the model, its held-out evaluation and timings.</summary>
-public sealed record TrainResult(QualityModel Model, Evaluation Evaluation, int TrainDocuments, int HeldOutDocuments,
+public sealed record QualityTrainResult(QualityModel Model, Evaluation Evaluation, int TrainDocuments, int HeldOutDocuments,
     int PositivesRead, int NegativesRead, double FeaturizeSeconds, double TrainSeconds);
 
 /// <summary>One labelled sparse example in ML.NET's terms.</summary>
@@ -92,13 +92,15 @@ public static class QualityTrainer
         return l;
     }
 
-    public static TrainResult Train(IReadOnlyList<byte[]> positives, IReadOnlyList<byte[]> negatives, TrainOptions o, string outPath, Action<string>? log = null)
+    public static QualityTrainResult Train(IReadOnlyList<byte[]> positives, IReadOnlyList<byte[]> negatives, QualityTrainOptions o, string outPath, Action<string>? log = null)
     {
         o.Validate();
         if (positives.Count < 2 || negatives.Count < 2) throw new ArgumentException($"need at least 2 positive and 2 negative documents, got {positives.Count} and {negatives.Count}");
         var sw = Stopwatch.StartNew();
         int perClass = Math.Min(positives.Count, negatives.Count);
         if (o.MaxPerClass > 0) perClass = Math.Min(perClass, o.MaxPerClass);
+        // System.Random, not DataForge.Determinism: its seeded sequence is not a .NET contract, but which documents
+        // are sampled and held out (and so the model) depends on it, and switching would change every trained model.
         var rng = new Random(o.Seed);
         var posIdx = Shuffled(positives.Count, rng).Take(perClass).ToList();
         var negIdx = Shuffled(negatives.Count, rng).Take(perClass).ToList();
@@ -144,10 +146,10 @@ public static class QualityTrainer
         File.Move(tmp, outPath, true);
 
         var eval = Evaluate(model, testDocs, testLabels);
-        return new TrainResult(model, eval, examples.Count, testDocs.Count, positives.Count, negatives.Count, featurizeSeconds, trainSeconds);
+        return new QualityTrainResult(model, eval, examples.Count, testDocs.Count, positives.Count, negatives.Count, featurizeSeconds, trainSeconds);
     }
 
-    static BinaryPredictionTransformer<CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>> Fit(MLContext ml, IDataView data, TrainOptions o)
+    static BinaryPredictionTransformer<CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>> Fit(MLContext ml, IDataView data, QualityTrainOptions o)
     {
         if (o.Trainer == "lbfgs")
         {

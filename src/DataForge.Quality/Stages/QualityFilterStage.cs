@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using DataForge.Documents;
 using DataForge.Execution;
-using DataForge.Filters;
 using DataForge.Stages;
 
 namespace DataForge.Quality.Stages;

@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -206,25 +205,4 @@ public sealed class MixKeyDocs : IDisposable
         }
         return [.. byKey.Values];
     }
-}
-
-/// <summary>SplitMix64: a small, stable seeded generator (System.Random's sequence is not a contract).</summary>
-public struct SplitMix64(ulong seed)
-{
-    ulong _state = seed;
-
-    public ulong Next()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, n).</summary>
-    public int NextInt(int n) => (int)((Next() >> 11) * (double)n / (1UL << 53));
-
-    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
-
-    public static ulong Seed(ulong seed, string label) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(label), (long)seed);
 }

@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.IO.Hashing;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.IO;
@@ -161,7 +160,7 @@ public static class Mixer
                 docsTaken[p] = new long[K];
                 string phaseDir = Path.Combine(stagingDir, plan.Phases[p]);
                 using var writer = new TokenDirectoryWriter(phaseDir, tokenizer, settings.Format);
-                var rng = new SplitMix64(SplitMix64.Seed(seed, "interleave/" + plan.Phases[p]));
+                var rng = new SplitMix64(Seeds.Derive(seed, "interleave/" + plan.Phases[p]));
                 var active = Enumerable.Range(0, K).Where(k => plan.Planned[p][k] > 0).ToList();
                 while (active.Count > 0)
                 {
@@ -185,7 +184,7 @@ public static class Mixer
                     }
                     var ids = s.Take(ref buffer, out int doc);
                     bool val = valThreshold > 0 && (valThreshold == ulong.MaxValue
-                        || XxHash64.HashToUInt64(Encoding.UTF8.GetBytes($"{keyDocs[pick].Key}\u0000{doc}"), (long)(seed ^ 0x76616c)) < valThreshold);
+                        || Seeds.Derive(TokensSink.ValSplitSeed(seed), $"{keyDocs[pick].Key}\u0000{doc}") < valThreshold);
                     (val ? writer.Val : writer.Train).AddDocument(ids[..^1]);
                     realised[p][pick] += ids.Length;
                     docsTaken[p][pick]++;
@@ -316,12 +315,8 @@ public static class Mixer
             if (_order is not null) _epoch++;
             _order ??= new int[docs.Count];
             for (int i = 0; i < _order.Length; i++) _order[i] = i;
-            var rng = new SplitMix64(SplitMix64.Seed(seed, $"shuffle/{docs.Key}/{_epoch}"));
-            for (int i = _order.Length - 1; i > 0; i--)
-            {
-                int j = rng.NextInt(i + 1);
-                (_order[i], _order[j]) = (_order[j], _order[i]);
-            }
+            var rng = new SplitMix64(Seeds.Derive(seed, $"shuffle/{docs.Key}/{_epoch}"));
+            rng.Shuffle(_order.AsSpan(), BoundedDraw.ScaledDouble);
             _pos = 0;
         }
 

@@ -117,7 +117,7 @@ public class LineSentenceDedupTests
         {
             var bytes = Encoding.UTF8.GetBytes(text);
             var hashes = new List<ulong>();
-            SentenceDedup.SpanHashes(bytes, options, [], hashes, ref scratch);
+            SentenceDedupStage.SpanHashes(bytes, options, [], hashes, ref scratch);
             var removed = new List<ushort>();
             for (int k = 0; k < hashes.Count; k++) if (!seen.Add(hashes[k])) removed.Add((ushort)k);
             var output = new byte[bytes.Length];

@@ -189,7 +189,7 @@ public class MinHashTests(ITestOutputHelper output)
         var kept = ReadDocs(dir["rm"]).Select(d => d.Id).ToList();
         Assert.Equal(Enumerable.Range(0, docs.Count).Where(i => cluster[i] == i).Select(i => docs[i].Id), kept);
         var st = removed.Stats.Stages.Single(s => s.Type == "minhash_dedup");
-        Assert.Equal(docs.Count - kept.Count, st.Dropped[MinHashDedup.DuplicateReason]);
+        Assert.Equal(docs.Count - kept.Count, st.Dropped[MinHashDedupStage.DuplicateReason]);
         Assert.Equal(docs.Count - kept.Count, st.Counters["minhash_dedup.duplicates"]);
         var hist = st.Histograms["minhash_dedup.cluster_size"];
         Assert.Equal(st.Counters["minhash_dedup.clusters"], hist.Total);

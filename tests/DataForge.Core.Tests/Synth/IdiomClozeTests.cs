@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DataForge.Determinism;
 using DataForge.Synth;
 
 namespace DataForge.Tests.Synth;
@@ -100,7 +101,7 @@ public class IdiomClozeTests
         int sharing = 0;
         for (ulong s = 0; s < 200; s++)
         {
-            var rng = new SynthRandom(s, 1);
+            var rng = new SplitMix64(Seeds.DeriveForIndex(s, 1));
             var d = lex.Distractors(answer, exclude, ref rng)!;
             Assert.Equal(3, d.Distinct().Count());
             Assert.DoesNotContain(answer, d);

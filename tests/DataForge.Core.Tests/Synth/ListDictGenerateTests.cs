@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DataForge.Determinism;
 using DataForge.Stages;
 using DataForge.Synth;
 
@@ -7,7 +8,7 @@ namespace DataForge.Tests.Synth;
 
 public class ListDictGenerateTests
 {
-    static ListDictGenerate Stage(long count, long seed = 3, List<string>? kinds = null)
+    static ListDictGenerateSource Stage(long count, long seed = 3, List<string>? kinds = null)
         => new(new ListDictGenerateOptions { Count = count, Seed = seed, Kinds = kinds }, new StageInit { Name = "list_dict_generate", Type = "list_dict_generate" });
 
     /// <summary>The tests' own implementation of every operation, on JSON.</summary>
@@ -127,7 +128,7 @@ public class ListDictGenerateTests
     [Fact]
     public void Code_and_printed_output_are_python()
     {
-        var rng = new SynthRandom(1, 1);
+        var rng = new SplitMix64(Seeds.DeriveForIndex(1, 1));
         for (int i = 0; i < 50; i++)
         {
             var it = ListDictItems.Generate("merge", "en", ref rng);

@@ -7,7 +7,7 @@ namespace DataForge.Tests.Synth;
 
 public class MathGenerateTests
 {
-    internal static MathGenerate Stage(string kind, long count = 100_000, long seed = 7, string? lang = null)
+    internal static MathGenerateSource Stage(string kind, long count = 100_000, long seed = 7, string? lang = null)
         => new(new MathGenerateOptions { Count = count, Seed = seed, Kinds = [kind], Languages = lang is null ? null : [lang] },
             new StageInit { Name = "math_generate", Type = "math_generate" });
 
