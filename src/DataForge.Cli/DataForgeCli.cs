@@ -2,6 +2,7 @@ using System.CommandLine;
 using DataForge.Execution;
 using DataForge.Pipelines;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Cli;
 
@@ -40,7 +41,7 @@ public static class DataForgeCli
         // "dataforge nosuch --help" would print the root help and succeed; name the unknown command instead.
         if (parse.CommandResult.Command == root && parse.UnmatchedTokens.Count > 0 && !args[0].StartsWith('-'))
         {
-            stderr.WriteLine($"error: unknown command '{args[0]}'{Pipelines.NameSuggester.DidYouMean(args[0], root.Subcommands.Select(c => c.Name).ToList())}");
+            stderr.WriteLine($"error: unknown command '{args[0]}'{DataForge.Configuration.NameSuggester.DidYouMean(args[0], root.Subcommands.Select(c => c.Name).ToList())}");
             stderr.WriteLine("Run 'dataforge --help' for usage.");
             return ExitCodes.Usage;
         }

@@ -11,6 +11,7 @@ using DataForge.Quality.Features;
 using DataForge.Quality.Model;
 using DataForge.Quality.Stages;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Cli;
 
@@ -187,7 +188,7 @@ public static class QualityCommand
                     ? new FastTextScoreStage(new FastTextScoreOptions { Model = modelPath, Label = parse.GetValue(label)!, Column = col }, new StageInit { Name = "fasttext_score", Type = "fasttext_score" })
                     : new QualityScoreStage(new QualityScoreOptions { Model = modelPath, Column = col }, new StageInit { Name = "quality_score", Type = "quality_score" });
             }
-            catch (Pipelines.OptionException ex)
+            catch (DataForge.Configuration.OptionException ex)
             {
                 throw new CliUsageException(ex.Option == "model" && !File.Exists(modelPath) ? $"{modelPath}: model file not found" : $"{modelPath}: {ex.Message}");
             }

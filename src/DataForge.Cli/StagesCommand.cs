@@ -13,7 +13,7 @@ public static class StagesCommand
         {
             if (parse.GetValue(markdown))
             {
-                io.Out.Write(SchemaGenerator.StageReference(DataForgeCli.Registry));
+                io.Out.Write(PipelineSchema.StageReference(DataForgeCli.Registry));
                 return ExitCodes.Ok;
             }
             foreach (var d in DataForgeCli.Registry.All)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using DataForge.Pipelines;
-using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Cli;
 

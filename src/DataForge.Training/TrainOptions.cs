@@ -1,6 +1,5 @@
 using System.Text;
-using DataForge.Pipelines;
-using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Training;
 

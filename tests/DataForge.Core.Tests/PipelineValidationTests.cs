@@ -1,4 +1,4 @@
-using DataForge.Pipelines;
+using DataForge.Configuration;
 
 namespace DataForge.Tests;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using DataForge.Execution;
-using DataForge.Pipelines;
 using Parquet;
 using Parquet.Schema;
 using static DataForge.Tests.Runs;
+using DataForge.Configuration;
 
 namespace DataForge.Tests;
 

@@ -8,6 +8,7 @@ using DataForge.Quality.Model;
 using DataForge.Quality.Stages;
 using DataForge.Stages;
 using DataForge.Tests;
+using DataForge.Configuration;
 
 namespace DataForge.Quality.Tests;
 

@@ -7,6 +7,7 @@ using DataForge.Pipelines;
 using DataForge.Stages;
 using DataForge.Tests;
 using DataForge.Tokenization.Mixing;
+using DataForge.Configuration;
 
 namespace DataForge.Tokenization.Tests;
 

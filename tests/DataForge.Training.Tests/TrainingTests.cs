@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using DataForge.Execution;
-using DataForge.Pipelines;
 using DataForge.Tests;
 using DataForge.Training;
+using DataForge.Configuration;
 
 namespace DataForge.Training.Tests;
 

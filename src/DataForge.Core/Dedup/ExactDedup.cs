@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using DataForge.Documents;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Dedup;
 

@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Dedup;
 

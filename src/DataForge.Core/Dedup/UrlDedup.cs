@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Text;
 using DataForge.Documents;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Dedup;
 

@@ -4,6 +4,7 @@ using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 

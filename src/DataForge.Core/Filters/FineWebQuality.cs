@@ -2,6 +2,7 @@ using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
 using DataForge.Text;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 

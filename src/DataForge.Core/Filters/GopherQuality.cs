@@ -2,6 +2,7 @@ using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
 using DataForge.Text;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 
@@ -116,7 +117,7 @@ public sealed class GopherQualityStage : TextRuleStage
     {
         _options = options;
         var distinct = options.StopWords.Distinct(StringComparer.Ordinal).ToList();
-        if (distinct.Count > 64) throw new Pipelines.OptionException("stop_words", $"expected at most 64 stop words, found {distinct.Count}");
+        if (distinct.Count > 64) throw new DataForge.Configuration.OptionException("stop_words", $"expected at most 64 stop words, found {distinct.Count}");
         _stopWords = new StopWordTable(distinct);
     }
 

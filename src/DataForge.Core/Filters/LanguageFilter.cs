@@ -4,6 +4,7 @@ using DataForge.Execution;
 using DataForge.Pipelines;
 using DataForge.Stages;
 using DataForge.Text;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 

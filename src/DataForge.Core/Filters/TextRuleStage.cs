@@ -4,6 +4,7 @@ using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Pipelines;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 

@@ -2,6 +2,7 @@ using System.Text;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 

@@ -1,5 +1,5 @@
 using System.Reflection;
-using DataForge.Pipelines;
+using DataForge.Configuration;
 
 namespace DataForge.Filters;
 

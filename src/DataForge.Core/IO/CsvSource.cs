@@ -7,6 +7,7 @@ using CsvHelper;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.IO;
 
@@ -38,7 +39,7 @@ public sealed class CsvSource : FileSourceStage
     {
         _options = options;
         if (options.Delimiter.Length != 1 || options.Delimiter[0] > 127)
-            throw new Pipelines.OptionException("delimiter", $"expected one ASCII character, found \"{options.Delimiter}\"");
+            throw new DataForge.Configuration.OptionException("delimiter", $"expected one ASCII character, found \"{options.Delimiter}\"");
     }
 
     public override IReadOnlyList<PartitionSpec> Plan(PlanContext context) => PlanByFile(context, splittable: false);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Apache.Arrow;
 using DataForge.Documents;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.IO;
 

@@ -6,6 +6,7 @@ using System.Text.Unicode;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.IO;
 

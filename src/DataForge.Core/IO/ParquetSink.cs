@@ -3,6 +3,7 @@ using DataForge.Documents;
 using DataForge.Stages;
 using Parquet;
 using Parquet.Schema;
+using DataForge.Configuration;
 
 namespace DataForge.IO;
 

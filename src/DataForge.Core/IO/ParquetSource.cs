@@ -4,6 +4,7 @@ using DataForge.Execution;
 using DataForge.Stages;
 using Parquet;
 using Parquet.Schema;
+using DataForge.Configuration;
 
 namespace DataForge.IO;
 

@@ -1,5 +1,6 @@
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.IO;
 

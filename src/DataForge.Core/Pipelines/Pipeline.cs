@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using DataForge.IO;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Pipelines;
 
@@ -30,11 +31,6 @@ public sealed record PipelineSettings
     public long BatchBytes { get; init; } = 16L << 20;
 }
 
-/// <summary>Thrown by a stage constructor when an option is valid JSON but unusable (a missing file, say).</summary>
-public sealed class OptionException(string option, string message) : Exception(message)
-{
-    public string Option { get; } = option;
-}
 
 /// <summary>A parsed, validated pipeline: sources, processing stages and a sink, all constructed.</summary>
 public sealed class Pipeline

@@ -2,6 +2,7 @@ using System.Reflection;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Pipelines;
+using DataForge.Configuration;
 
 namespace DataForge.Stages;
 

@@ -5,6 +5,7 @@ using DataForge.Execution;
 using DataForge.Filters;
 using DataForge.Pipelines;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using DataForge.Pipelines;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 

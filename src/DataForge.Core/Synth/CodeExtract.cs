@@ -3,6 +3,7 @@ using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Filters;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 

@@ -3,6 +3,7 @@ using DataForge.Determinism;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 
@@ -95,10 +96,10 @@ public abstract class GeneratorSource : SourceStage
     protected static string[] Choose(List<string>? given, string[] all, string option)
     {
         if (given is null) return all;
-        if (given.Count == 0) throw new Pipelines.OptionException(option, $"expected at least one of: {string.Join(", ", all)}");
+        if (given.Count == 0) throw new DataForge.Configuration.OptionException(option, $"expected at least one of: {string.Join(", ", all)}");
         foreach (var g in given)
             if (Array.IndexOf(all, g) < 0)
-                throw new Pipelines.OptionException(option, $"unknown value '{g}'; expected one of: {string.Join(", ", all)}");
+                throw new DataForge.Configuration.OptionException(option, $"unknown value '{g}'; expected one of: {string.Join(", ", all)}");
         return given.Distinct(StringComparer.Ordinal).ToArray();
     }
 }

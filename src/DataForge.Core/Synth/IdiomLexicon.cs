@@ -1,6 +1,6 @@
 using System.Globalization;
 using DataForge.Determinism;
-using DataForge.Pipelines;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 

@@ -1,5 +1,6 @@
 using DataForge.Determinism;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 

@@ -1,5 +1,6 @@
 using DataForge.Determinism;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Synth;
 
@@ -27,7 +28,7 @@ public sealed class MathGenerateSource : GeneratorSource
     {
         _kinds = Choose(options.Kinds, MathItems.Kinds, "kinds");
         _langs = Choose(options.Languages, ["en", "zh"], "languages");
-        if (options.Levels is { Count: 0 }) throw new Pipelines.OptionException("levels", "expected at least one level (1, 2 or 3)");
+        if (options.Levels is { Count: 0 }) throw new DataForge.Configuration.OptionException("levels", "expected at least one level (1, 2 or 3)");
         _levels = options.Levels?.Distinct().Order().ToArray() ?? [1, 2, 3];
     }
 

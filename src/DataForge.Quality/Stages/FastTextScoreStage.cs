@@ -3,6 +3,7 @@ using DataForge.Execution;
 using DataForge.Pipelines;
 using DataForge.Quality.FastText;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Quality.Stages;
 

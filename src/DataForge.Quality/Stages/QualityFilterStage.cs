@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using DataForge.Documents;
 using DataForge.Execution;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Quality.Stages;
 

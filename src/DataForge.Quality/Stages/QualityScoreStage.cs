@@ -4,6 +4,7 @@ using DataForge.Pipelines;
 using DataForge.Quality.Features;
 using DataForge.Quality.Model;
 using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Quality.Stages;
 

@@ -1,5 +1,4 @@
-using DataForge.Pipelines;
-using DataForge.Stages;
+using DataForge.Configuration;
 
 namespace DataForge.Tokenization.Mixing;
 

@@ -1,10 +1,10 @@
 using System.IO.Compression;
 using System.Text;
 using DataForge.Execution;
-using DataForge.Pipelines;
 using Parquet;
 using Parquet.Schema;
 using static DataForge.Tests.Runs;
+using DataForge.Configuration;
 
 namespace DataForge.Tests;
 

@@ -1,7 +1,7 @@
 using DataForge.Execution;
 using DataForge.Filters;
-using DataForge.Pipelines;
 using static DataForge.Tests.Runs;
+using DataForge.Configuration;
 
 namespace DataForge.Tests.Filters;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataForge.Synth;
+using DataForge.Configuration;
 
 namespace DataForge.Tests.Synth;
 
@@ -28,8 +29,8 @@ public class DialogueTests
         var alpaca = new ChatTemplate("### Instruction:\n{user}\n\n### Response:\n{assistant}\n\n");
         Assert.Equal("### Instruction:\nA\n\n### Response:\nB\n\n### Instruction:\nC\n\n### Response:\nD\n\n",
             alpaca.Render("ignored", [new("user", "A"), new("assistant", "B"), new("user", "C"), new("assistant", "D")]));
-        Assert.Contains("{user}", Assert.Throws<DataForge.Pipelines.OptionException>(() => new ChatTemplate("{system} {assistant}")).Message, StringComparison.Ordinal);
-        Assert.Contains("order", Assert.Throws<DataForge.Pipelines.OptionException>(() => new ChatTemplate("{assistant} {user}")).Message, StringComparison.Ordinal);
+        Assert.Contains("{user}", Assert.Throws<DataForge.Configuration.OptionException>(() => new ChatTemplate("{system} {assistant}")).Message, StringComparison.Ordinal);
+        Assert.Contains("order", Assert.Throws<DataForge.Configuration.OptionException>(() => new ChatTemplate("{assistant} {user}")).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DataForge.Determinism;
 using DataForge.Stages;
 using DataForge.Synth;
+using DataForge.Configuration;
 
 namespace DataForge.Tests.Synth;
 
@@ -152,7 +153,7 @@ public class ListDictGenerateTests
     [Fact]
     public void Unknown_operation_is_named()
     {
-        var ex = Assert.Throws<DataForge.Pipelines.OptionException>(() => Stage(1, kinds: ["zip"]));
+        var ex = Assert.Throws<DataForge.Configuration.OptionException>(() => Stage(1, kinds: ["zip"]));
         Assert.Contains("unknown value 'zip'; expected one of: sort, reverse", ex.Message, StringComparison.Ordinal);
     }
 }

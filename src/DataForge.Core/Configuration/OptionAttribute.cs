@@ -1,4 +1,4 @@
-namespace DataForge.Stages;
+namespace DataForge.Configuration;
 
 /// <summary>
 /// Marks a property of an options record as a JSON option. The JSON name is the property name in
@@ -42,6 +42,6 @@ public sealed class OptionsValidation
     public void Ordered(string minName, double? min, string maxName, double? max)
     {
         if (min is { } a && max is { } b && a > b)
-            Error(maxName, $"expected {maxName} >= {minName} ({Pipelines.JsonTree.Invariant(b)} < {Pipelines.JsonTree.Invariant(a)})");
+            Error(maxName, $"expected {maxName} >= {minName} ({JsonTree.Invariant(b)} < {JsonTree.Invariant(a)})");
     }
 }

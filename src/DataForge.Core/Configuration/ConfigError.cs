@@ -1,4 +1,4 @@
-namespace DataForge.Pipelines;
+namespace DataForge.Configuration;
 
 /// <summary>One problem in a configuration file, located precisely.</summary>
 public sealed record ConfigError(string File, int Line, int Column, string Path, string Message)
@@ -48,4 +48,10 @@ public static class NameSuggester
             }
         return d[a.Length, b.Length];
     }
+}
+
+/// <summary>Thrown by a stage constructor when an option is valid JSON but unusable (a missing file, say).</summary>
+public sealed class OptionException(string option, string message) : Exception(message)
+{
+    public string Option { get; } = option;
 }

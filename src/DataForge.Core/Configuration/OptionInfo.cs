@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 
-namespace DataForge.Stages;
+namespace DataForge.Configuration;
 
 /// <summary>What the binder, the schema generator and the stage reference know about one option.</summary>
 public sealed class OptionInfo

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace DataForge.Pipelines;
+namespace DataForge.Configuration;
 
 /// <summary>Kinds of value in a <see cref="JsonNodeP"/>.</summary>
 public enum JsonKind { Object, Array, String, Number, True, False, Null }

@@ -1,8 +1,7 @@
 using System.Collections;
 using System.Globalization;
-using DataForge.Pipelines;
 
-namespace DataForge.Stages;
+namespace DataForge.Configuration;
 
 /// <summary>
 /// Binds a JSON object to an options record, collecting every error with its JSON path, line and
