@@ -56,7 +56,7 @@ public class TokenShardTests
     [Theory]
     [InlineData("o200k_base")]
     [InlineData("trained")]
-    public void Nanogpt_and_megatron_files_follow_the_spec(string spec)
+    public void Nanogpt_and_megatron_files_follow_the_documented_layout(string spec)
     {
         using var dir = new TempDir();
         var tok = spec == "trained" ? TokenizerTests.Trained(dir) : TextTokenizer.Load(spec);

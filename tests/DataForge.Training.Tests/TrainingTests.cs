@@ -11,7 +11,7 @@ namespace DataForge.Training.Tests;
 public class ScheduleTests
 {
     [Fact]
-    public void Wsd_exponential_matches_spec_formula()
+    public void Wsd_exponential_matches_the_documented_formula()
     {
         // W = 10, T = 80, S = 100, half-life 5
         var s = new LrSchedule("wsd", 1e-3, 1e-5, 10, 80, 100, "exponential", 5);
@@ -286,7 +286,7 @@ public class TrainerTests
     }
 
     [Fact]
-    public void Exported_safetensors_parse_with_a_reader_written_from_the_spec()
+    public void Exported_safetensors_parse_with_a_reader_written_from_the_documented_layout()
     {
         using var dir = new TempDir();
         string data = Fixtures.TokenDir(dir, "data", Fixtures.Text);

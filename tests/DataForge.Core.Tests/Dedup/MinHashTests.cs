@@ -16,7 +16,7 @@ public class MinHashTests(ITestOutputHelper output)
     [InlineData("Ünïcödé — “quotes”", "unicode quotes")]
     [InlineData("", "")]
     [InlineData("!!! ...", "")]
-    public void Normalisation_follows_the_spec(string input, string expected)
+    public void Normalisation_follows_the_documented_rule(string input, string expected)
         => Assert.Equal(expected, DedupNormalizer.Normalize(input));
 
     [Fact]

@@ -112,7 +112,7 @@ public class GopherQualityTests
         => Assert.Equal(reason, Check(text, With(stop: 2)));
 
     [Fact]
-    public void Rules_apply_in_spec_order()
+    public void Rules_apply_in_the_documented_order()
     {
         // Short and hash-heavy: min_doc_words comes first.
         Assert.Equal("gopher_quality.min_doc_words", Check("# # # the and word", new GopherQualityOptions()));
