@@ -1,3 +1,4 @@
+using DataForge.Determinism;
 using System.Diagnostics;
 using DataForge.Quality.Features;
 using Microsoft.ML;
@@ -81,7 +82,7 @@ public static class QualityTrainer
         return result;
     }
 
-    static List<int> Shuffled(int n, Random rng)
+    static List<int> Shuffled(int n, SubtractiveRandom rng)
     {
         var l = Enumerable.Range(0, n).ToList();
         for (int i = n - 1; i > 0; i--)
@@ -99,9 +100,9 @@ public static class QualityTrainer
         var sw = Stopwatch.StartNew();
         int perClass = Math.Min(positives.Count, negatives.Count);
         if (o.MaxPerClass > 0) perClass = Math.Min(perClass, o.MaxPerClass);
-        // System.Random, not DataForge.Determinism: its seeded sequence is not a .NET contract, but which documents
-        // are sampled and held out (and so the model) depends on it, and switching would change every trained model.
-        var rng = new Random(o.Seed);
+        // Which documents are sampled and held out (and so the model) follows this generator's sequence, the one
+        // quality models have always been trained with; SplitMix64 would change every trained model.
+        var rng = new SubtractiveRandom(o.Seed);
         var posIdx = Shuffled(positives.Count, rng).Take(perClass).ToList();
         var negIdx = Shuffled(negatives.Count, rng).Take(perClass).ToList();
         int held = Math.Max(1, (int)Math.Round(perClass * o.Holdout));
