@@ -5,7 +5,7 @@ using DataForge.Pipelines;
 namespace DataForge.Cli;
 
 /// <summary>The kinds of configuration file <c>dataforge</c> reads.</summary>
-public enum ConfigKind { Pipeline, Mix, Train, Workflow }
+public enum ConfigKind { Pipeline, Mix, Train, Workflow, Tasks }
 
 public static class ValidateCommand
 {
@@ -26,6 +26,10 @@ public static class ValidateCommand
                     var w = Workflow.Load(path);
                     io.Out.WriteLine($"{path}: ok (workflow '{w.Name}': {w.Steps.Count} steps: {string.Join(", ", w.Steps.Select(s => s.Name))})");
                     break;
+                case ConfigKind.Tasks:
+                    var k = Training.Evaluation.EvalTasks.Load(path);
+                    io.Out.WriteLine($"{path}: ok (tasks '{k.Name}': {string.Join(", ", k.Tasks.Select(x => $"{x.Name} ({x.Kind})"))})");
+                    break;
                 case ConfigKind.Mix:
                     var m = DataForge.Tokenization.Mixing.MixConfig.Load(path);
                     io.Out.WriteLine($"{path}: ok (mix '{m.Name}': {m.Sources.Count} source(s), {m.Phases.Count} phase(s), {m.Phases.Sum(x => x.Tokens):N0} tokens -> {m.Output})");
@@ -43,7 +47,7 @@ public static class ValidateCommand
     /// <summary>
     /// Which configuration a file holds: by its <c>$schema</c> when it names one of ours, else by its keys
     /// (a pipeline has <c>stages</c>/<c>input</c>, a workflow a <c>steps</c> array, a training run <c>model</c>/<c>steps</c>, a mix <c>sources</c>
-    /// and <c>phases</c>). Anything unreadable is treated as a pipeline, whose loader reports the error precisely.
+    /// and <c>phases</c>, a task list a <c>tasks</c> array). Anything unreadable is treated as a pipeline, whose loader reports the error precisely.
     /// </summary>
     public static ConfigKind Detect(string path)
     {
@@ -58,12 +62,14 @@ public static class ValidateCommand
                 if (schema.Contains("workflow.schema", StringComparison.Ordinal)) return ConfigKind.Workflow;
                 if (schema.Contains("train.schema", StringComparison.Ordinal)) return ConfigKind.Train;
                 if (schema.Contains("mix.schema", StringComparison.Ordinal)) return ConfigKind.Mix;
+                if (schema.Contains("tasks.schema", StringComparison.Ordinal)) return ConfigKind.Tasks;
                 if (schema.Contains("pipeline.schema", StringComparison.Ordinal)) return ConfigKind.Pipeline;
             }
             if (root.TryGetProperty("stages", out _) || root.TryGetProperty("input", out _)) return ConfigKind.Pipeline;
             if (root.TryGetProperty("steps", out var steps) && steps.ValueKind == JsonValueKind.Array) return ConfigKind.Workflow;
             if (root.TryGetProperty("model", out _) || root.TryGetProperty("steps", out _)) return ConfigKind.Train;
             if (root.TryGetProperty("phases", out _) || root.TryGetProperty("sources", out _)) return ConfigKind.Mix;
+            if (root.TryGetProperty("tasks", out var t) && t.ValueKind == JsonValueKind.Array) return ConfigKind.Tasks;
             return ConfigKind.Pipeline;
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)

@@ -259,6 +259,12 @@ public sealed class EvalOptions
     [Option("Checkpoints kept (older ones are deleted).", Min = 1)]
     public int KeepCheckpoints { get; set; } = 2;
 
+    [Option("A TASKS.json (see dataforge eval) run at every evaluation and at the end: task results go into the evaluation lines of metrics.jsonl and, for the final model, into eval/eval.json in the run directory (needs a tokenizer).")]
+    public string? Tasks { get; set; }
+
+    [Option("Items per task at the evaluations during training (0 = each task's own limit); the final evaluation uses every item.", Min = 0)]
+    public int TasksLimit { get; set; }
+
     [Option("Prompts for samples.txt at the end of the run (needs a tokenizer).")]
     public List<string> SamplePrompts { get; set; } = ["Once upon a time"];
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using DataForge.Determinism;
 using DataForge.Execution;
+using DataForge.Training.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,6 +77,11 @@ public static class Trainer
         string? tokDir = o.Tokenizer ?? first.Tokenizer;
         ITextCodec? codec = tokDir is not null && run.LoadCodec is not null ? run.LoadCodec(tokDir) : null;
 
+        // The task list is read now: a bad one is reported before anything is written.
+        var evalTasks = o.Eval.Tasks is { } tasksPath ? EvalTasks.Load(tasksPath) : null;
+        if (evalTasks is not null && codec is null)
+            throw new RunSetupException("$.eval.tasks: evaluation tasks are text and need the run's tokenizer (set tokenizer, or train on token directories that name one)");
+
         NativeMemory.KeepFreedMemory();
         if (o.Threads > 0) torch.set_num_threads(o.Threads);
         var device = torch.device(o.Device);
@@ -110,6 +116,7 @@ public static class Trainer
         double secondsAtLog = 0, lastLoss = double.NaN;
         double? lastVal = null;
         string? stopped = null;
+        List<TaskResult>? finalTasks = null;
         int startStep = step;
         long startTokens = tokens;
 
@@ -154,6 +161,13 @@ public static class Trainer
             bool evalNow = o.Eval.Every > 0 && step % o.Eval.Every == 0 || step == o.Steps;
             double? valLoss = evalNow ? Evaluate(model, val, o, device, bf16) : null;
             if (valLoss is not null) lastVal = valLoss;
+            List<TaskResult>? taskResults = null;
+            if (evalNow && evalTasks is not null)
+            {
+                // The last step evaluates every item (its results are the final model's); earlier ones may be limited.
+                taskResults = new Evaluator(model, codec!, valDir.EotId, evalTasks, bf16).Run(step == o.Steps ? 0 : o.Eval.TasksLimit);
+                if (step == o.Steps) finalTasks = taskResults;
+            }
             if (step % o.Eval.LogEvery == 0 || valLoss is not null || step == o.Steps)
             {
                 double now = clock.Elapsed.TotalSeconds;
@@ -165,6 +179,7 @@ public static class Trainer
                     ["grad_norm"] = Math.Round(gradNorm, 6), ["tokens_per_s"] = Math.Round(tps, 1), ["phase"] = data.PhaseName(phase),
                 };
                 if (valLoss is { } vl) { line["val_loss"] = Math.Round(vl, 6); line["val_ppl"] = Math.Round(Math.Exp(vl), 4); }
+                if (taskResults is not null) line["tasks"] = taskResults.ToDictionary(t => $"{t.Name}/{t.Metric}", t => Math.Round(t.Value, 6));
                 metrics.WriteLine(JsonSerializer.Serialize(line, Compact));
             }
             double rate = (tokens - startTokens) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
@@ -189,6 +204,14 @@ public static class Trainer
                 sb.Append("### ").Append(prompt).Append('\n').Append(prompt).Append(codec.Decode(ids)).Append("\n\n");
             }
             File.WriteAllText(Path.Combine(runDir, "samples.txt"), sb.ToString());
+        }
+        if (evalTasks is not null)
+        {
+            var evaluator = new Evaluator(model, codec!, valDir.EotId, evalTasks, bf16);
+            var clock2 = Stopwatch.StartNew();
+            finalTasks ??= evaluator.Run();
+            new EvalReport(final, Path.GetFileName(runDir), Path.GetFullPath(o.Eval.Tasks!), Math.Round(clock2.Elapsed.TotalSeconds, 3), finalTasks, evaluator.Edge(final))
+                .Write(Path.Combine(runDir, "eval"));
         }
         var reports = data.Sources.Select(src => new SourceReport(src.Dir.Path, src.Windows, src.Drawn, src.Epochs, src.MaxEpochs, src.Exhausted)).ToList();
         File.WriteAllText(Path.Combine(runDir, "sources.json"), JsonSerializer.Serialize(new { sources = reports, stopped_because = stopped }, Snake) + "\n");

@@ -99,7 +99,7 @@ public class TrainCliTests
     }
 
     /// <summary>A token directory of bytes (no tokenizer) and a tiny TRAIN.json writing to <paramref name="run"/>.</summary>
-    static string TinyTrain(TempDir dir, string run, int steps = 6)
+    internal static string TinyTrain(TempDir dir, string run, int steps = 6)
     {
         string data = dir["data"];
         if (!Directory.Exists(data))

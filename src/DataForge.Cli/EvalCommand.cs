@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Diagnostics;
+using DataForge.Training;
+using DataForge.Training.Evaluation;
+using TorchSharp;
+
+namespace DataForge.Cli;
+
+public static class EvalCommand
+{
+    public static Command Build(CliIO io)
+    {
+        TokenizerCodec.Register();
+        var model = new Option<string>("--model", "-m") { Description = "A run's final/ or checkpoint directory.", Required = true };
+        var tasksFile = new Option<string>("--tasks", "-t") { Description = "TASKS.json: the tasks to run (schemas/tasks.schema.json).", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "Directory for eval.json (default: eval/ beside final/ in the run directory, else MODEL/eval)." };
+        var limit = new Option<int>("--limit") { Description = "Items per task at most (0 = each task's own limit).", DefaultValueFactory = _ => 0 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory (default: the model directory)." };
+        var bf16 = new Option<bool>("--bf16") { Description = "Run the model in bf16 (default fp32)." };
+        var cmd = new Command("eval", "Evaluate a trained model on benchmark tasks (perplexity, multiple choice, generation) and measure its size, memory and speed; writes eval.json.")
+        {
+            model, tasksFile, output, limit, tokenizer, bf16,
+        };
+        cmd.SetAction(parse =>
+        {
+            int lim = parse.GetValue(limit);
+            if (lim < 0) throw new CliUsageException($"--limit must be >= 0, got {lim}");
+            string dir = Path.GetFullPath(parse.GetValue(model)!);
+            if (!Directory.Exists(dir)) throw new CliUsageException($"--model {dir}: no such directory");
+            var tasks = EvalTasks.Load(parse.GetValue(tasksFile)!);
+            var clock = Stopwatch.StartNew();
+            var (m, eot) = Trainer.LoadModel(dir, torch.CPU);
+            using (m)
+            {
+                var codec = Codecs.Load(parse.GetValue(tokenizer) ?? dir);
+                var evaluator = new Evaluator(m, codec, eot, tasks, parse.GetValue(bf16));
+                var results = evaluator.Run(lim, io.Err.WriteLine);
+                var edge = evaluator.Edge(dir);
+                bool final = Path.GetFileName(dir) == "final";
+                string outDir = parse.GetValue(output) ?? (final ? Path.Combine(Path.GetDirectoryName(dir)!, "eval") : Path.Combine(dir, "eval"));
+                string name = final ? Path.GetFileName(Path.GetDirectoryName(dir)!) : Path.GetFileName(dir);
+                var report = new EvalReport(dir, name, Path.GetFullPath(parse.GetValue(tasksFile)!), Math.Round(clock.Elapsed.TotalSeconds, 3), results, edge);
+                report.Write(outDir);
+                foreach (var r in results)
+                    io.Out.WriteLine($"{r.Name,-28} {r.Metric,-14} {r.Value,10:G5}" + (r.Stderr is { } se ? $" ± {se:G3}" : "") + $"  (n {r.N:N0})");
+                io.Out.WriteLine($"edge: {edge.Parameters:N0} parameters, {edge.Bytes / 1e6:F1} MB, peak RSS {edge.PeakRssMb:F0} MB, prefill {edge.PrefillTokensPerS:N0} tok/s, decode {edge.DecodeTokensPerS:N0} tok/s");
+                io.Out.WriteLine($"output: {Path.Combine(outDir, EvalReport.FileName)}");
+            }
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DataForge.Determinism;
+using DataForge.Execution;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DataForge.Training.Evaluation;
+
+/// <summary>One metric of one task, as eval.json records it.</summary>
+public sealed record TaskResult(string Name, string Kind, string Metric, double Value, double? Stderr, long N, double Seconds);
+
+/// <summary>What edge deployment cares about: size, memory and speed.</summary>
+public sealed record EdgeMetrics(long Parameters, long Bytes, double PeakRssMb, double PrefillTokensPerS, double DecodeTokensPerS);
+
+/// <summary>The result of evaluating one model on one task list (eval.json).</summary>
+public sealed record EvalReport(string Model, string ModelName, string TasksFile, double Seconds, IReadOnlyList<TaskResult> Tasks, EdgeMetrics? Edge)
+{
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public const string FileName = "eval.json";
+
+    /// <summary>Writes <c>DIR/eval.json</c> atomically.</summary>
+    public void Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, FileName), tmp = path + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json) + "\n");
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>task/metric -> value, as training's metrics.jsonl records task results.</summary>
+    public Dictionary<string, double> Flat() => Tasks.ToDictionary(t => $"{t.Name}/{t.Metric}", t => t.Value);
+}
+
+/// <summary>
+/// Runs a task list on a model: perplexity (loss, perplexity, bits per byte), multiple choice (acc, acc_norm as
+/// lm-evaluation-harness computes them) and generation (exact match after answer extraction), with few-shot
+/// examples drawn with the seed, and the model's edge metrics.
+/// </summary>
+public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTasks tasks, bool bf16 = false)
+{
+    readonly Scorer _scorer = new(model, codec, eot, tasks.BatchSize, bf16);
+
+    /// <param name="limit">Items per task at most (0 = each task's own limit).</param>
+    /// <param name="log">Progress lines (one per task).</param>
+    public List<TaskResult> Run(int limit = 0, Action<string>? log = null)
+    {
+        var results = new List<TaskResult>();
+        foreach (var task in tasks.Tasks)
+        {
+            var clock = Stopwatch.StartNew();
+            int max = limit > 0 && (task.Limit == 0 || limit < task.Limit) ? limit : task.Limit;
+            var data = new TaskData(task, tasks.BaseDirectory);
+            var produced = task.Kind switch
+            {
+                "perplexity" => Perplexity(task, data, max),
+                "multiple_choice" => MultipleChoice(task, data, max),
+                _ => Generate(task, data, max),
+            };
+            double seconds = clock.Elapsed.TotalSeconds;
+            foreach (var r in produced)
+            {
+                var withTime = r with { Seconds = Math.Round(seconds, 3) };
+                results.Add(withTime);
+                log?.Invoke($"{withTime.Name} {withTime.Metric} {withTime.Value:G5}" + (withTime.Stderr is { } se ? $" ± {se:G3}" : "") + $" (n {withTime.N}, {seconds:F1}s)");
+            }
+        }
+        return results;
+    }
+
+    static double Stderr(double p, long n) => n > 1 ? Math.Sqrt(p * (1 - p) / (n - 1)) : 0;
+
+    List<TaskResult> MultipleChoice(EvalTask task, TaskData data, int max)
+    {
+        var items = data.ChoiceItems(data.Files(task.Data));
+        if (max > 0 && items.Count > max) items = items.Take(max).ToList();
+        var shots = FewShotPool(task, data, () => data.ChoiceItems(data.Files(task.FewShotData)), items);
+        var requests = new List<(string, string)>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            string prefix = FewShotPrefix(task, i, shots, s => s.Context + s.Continuations[s.Gold]);
+            foreach (var c in items[i].Continuations) requests.Add((prefix + items[i].Context, c));
+        }
+        var scores = _scorer.Loglikelihood(requests);
+        int at = 0;
+        long right = 0, rightNorm = 0;
+        foreach (var item in items)
+        {
+            var s = scores.Skip(at).Take(item.Continuations.Count).ToList();
+            at += item.Continuations.Count;
+            if (ArgMax(s.Select(x => x.LogProb).ToList()) == item.Gold) right++;
+            // Length-normalised by characters of the continuation, as the harness does.
+            if (ArgMax(s.Select((x, j) => x.LogProb / Math.Max(1, item.Continuations[j].Length)).ToList()) == item.Gold) rightNorm++;
+        }
+        long n = items.Count;
+        double acc = n == 0 ? 0 : right / (double)n, accNorm = n == 0 ? 0 : rightNorm / (double)n;
+        return
+        [
+            new(task.Name, task.Kind, "acc", acc, Stderr(acc, n), n, 0),
+            new(task.Name, task.Kind, "acc_norm", accNorm, Stderr(accNorm, n), n, 0),
+        ];
+    }
+
+    static int ArgMax(List<double> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Count; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    List<TaskResult> Generate(EvalTask task, TaskData data, int max)
+    {
+        var items = data.GenerateItems(data.Files(task.Data));
+        if (max > 0 && items.Count > max) items = items.Take(max).ToList();
+        var shots = FewShotPool(task, data, () => data.GenerateItems(data.Files(task.FewShotData)), items);
+        long right = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            string prompt = FewShotPrefix(task, i, shots, s => s.Prompt + data.TargetDelimiter + s.Answer) + items[i].Prompt + data.TargetDelimiter;
+            string text = Continue(task, prompt, Seeds.Derive((ulong)tasks.Seed, $"{task.Name}/generate/{i}"));
+            string predicted = Answers.Extract(text, task.Extract, task.AnswerRegex);
+            string gold = Answers.Extract(items[i].Answer, task.Extract, task.AnswerRegex);
+            if (predicted.Length > 0 && Answers.Matches(predicted, gold, task.Match)) right++;
+        }
+        long n = items.Count;
+        double em = n == 0 ? 0 : right / (double)n;
+        return [new(task.Name, task.Kind, "exact_match", em, Stderr(em, n), n, 0)];
+    }
+
+    /// <summary>The model's continuation of a prompt, cut at the first stop sequence.</summary>
+    string Continue(EvalTask task, string prompt, ulong seed)
+    {
+        var ids = codec.Encode(prompt);
+        // Keep room for the answer inside the context: the prompt's last tokens are what the model sees.
+        int room = Math.Max(1, model.Options.ContextLength - task.MaxTokens);
+        if (ids.Length > room) ids = ids[^room..];
+        var output = Generator.Generate(model, ids, task.MaxTokens, task.Temperature, 0, 1.0, (long)(seed >> 1), eot, bf16);
+        string text = codec.Decode(output);
+        int stop = Answers.StopAt(text, task.Stop);
+        return stop >= 0 ? text[..stop] : text;
+    }
+
+    /// <summary>Few-shot examples come from few_shot_data, else from the task's own items (never the item itself).</summary>
+    static IReadOnlyList<T> FewShotPool<T>(EvalTask task, TaskData data, Func<List<T>> fromFiles, List<T> items)
+        => task.FewShot == 0 ? [] : task.FewShotData.Count > 0 ? fromFiles() : items;
+
+    /// <summary>k examples drawn without replacement with a seed of the task and item, rendered and joined.</summary>
+    string FewShotPrefix<T>(EvalTask task, int item, IReadOnlyList<T> pool, Func<T, string> render)
+    {
+        if (task.FewShot == 0 || pool.Count == 0) return "";
+        var rng = new SplitMix64(Seeds.Derive((ulong)tasks.Seed, $"{task.Name}/fewshot/{item}"));
+        var candidates = Enumerable.Range(0, pool.Count).Where(j => task.FewShotData.Count > 0 || j != item).ToList();
+        rng.Shuffle(candidates, BoundedDraw.MultiplyHigh);
+        var sb = new StringBuilder();
+        foreach (var j in candidates.Take(task.FewShot)) sb.Append(render(pool[j])).Append(task.FewShotSeparator);
+        return sb.ToString();
+    }
+
+    List<TaskResult> Perplexity(EvalTask task, TaskData data, int max)
+    {
+        int window = Math.Min(task.Window ?? model.Options.ContextLength, model.Options.ContextLength);
+        int stride = Math.Min(task.Stride ?? window, window);
+        // Per source: negative log-likelihood (nats), predicted tokens, and UTF-8 bytes of the text they spell.
+        var totals = new SortedDictionary<string, (double Nll, long Tokens, long Bytes)>(StringComparer.Ordinal);
+        void Add(string source, int[] tokens, long bytes)
+        {
+            var scores = _scorer.Score(Scorer.RollingWindows(tokens, window, stride));
+            totals.TryGetValue(source, out var t);
+            totals[source] = (t.Nll - scores.Sum(s => s.LogProb), t.Tokens + scores.Sum(s => s.Tokens), t.Bytes + bytes);
+        }
+        int docs = 0;
+        var tokenDirs = task.Data.Select(d => Path.GetFullPath(Path.Combine(tasks.BaseDirectory, d))).Where(Directory.Exists).ToList();
+        foreach (var dir in tokenDirs)
+        {
+            // A token directory's val.bin: documents separated by end-of-text; each is scored as a text document is.
+            using var file = new TokenDir(dir).Open("val");
+            var buf = new long[file.Count];
+            file.Read(0, buf);
+            var doc = new List<int>();
+            for (long i = 0; i <= buf.Length && (max == 0 || docs < max); i++)
+            {
+                if (i < buf.Length && buf[i] != eot) { doc.Add((int)buf[i]); continue; }
+                if (doc.Count > 0) { Add(Path.GetFileName(dir), [eot, .. doc, eot], Encoding.UTF8.GetByteCount(codec.Decode(doc))); docs++; }
+                doc.Clear();
+            }
+        }
+        var files = task.Data.Where(d => !tokenDirs.Contains(Path.GetFullPath(Path.Combine(tasks.BaseDirectory, d)))).ToList();
+        if (files.Count > 0)
+            foreach (var d in data.Documents(data.Files(files)))
+            {
+                if (max > 0 && docs >= max) break;
+                Add(d.Source, [eot, .. codec.Encode(d.Text), eot], Encoding.UTF8.GetByteCount(d.Text));
+                docs++;
+            }
+        var results = new List<TaskResult>();
+        void Emit(string name, double nll, long tokens, long bytes)
+        {
+            double loss = tokens == 0 ? 0 : nll / tokens;
+            results.Add(new(name, task.Kind, "loss", loss, null, tokens, 0));
+            results.Add(new(name, task.Kind, "perplexity", Math.Exp(loss), null, tokens, 0));
+            // Bits per byte: comparable across tokenizers (the end-of-text predictions are counted, their bytes are not).
+            results.Add(new(name, task.Kind, "bits_per_byte", bytes == 0 ? 0 : nll / Math.Log(2) / bytes, null, bytes, 0));
+        }
+        Emit(task.Name, totals.Values.Sum(t => t.Nll), totals.Values.Sum(t => t.Tokens), totals.Values.Sum(t => t.Bytes));
+        if (totals.Count > 1)
+            foreach (var (source, t) in totals) Emit($"{task.Name}[{source}]", t.Nll, t.Tokens, t.Bytes);
+        return results;
+    }
+
+    /// <summary>
+    /// Size, memory and speed: parameters, the weights file's bytes, the process's peak resident memory, and
+    /// tokens/s of prompt processing (one forward over a 128-token prompt) and of greedy decoding (64 tokens).
+    /// </summary>
+    public EdgeMetrics Edge(string modelDirectory)
+    {
+        string weights = Path.Combine(modelDirectory, "model.safetensors");
+        long bytes = File.Exists(weights) ? new FileInfo(weights).Length : 0;
+        int prompt = Math.Min(128, Math.Max(1, model.Options.ContextLength / 2));
+        var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.VocabSize).Where(i => i != eot).Select(i => (long)i).ToArray();
+        double prefill;
+        using (torch.no_grad())
+        {
+            using var scope = torch.NewDisposeScope();
+            var input = torch.tensor(ids, [1, ids.Length], int64).to(model.Device);
+            model.Forward(input, bf16, training: false).Dispose(); // warm-up
+            var clock = Stopwatch.StartNew();
+            model.Forward(input, bf16, training: false).Dispose();
+            prefill = clock.Elapsed.TotalSeconds;
+        }
+        int decode = Math.Min(64, Math.Max(1, model.Options.ContextLength - ids.Length));
+        var sw = Stopwatch.StartNew();
+        // Greedy, and never stopped by end-of-text: a sequence with no valid id as eot keeps it generating.
+        var generated = Generator.Generate(model, ids.Select(i => (int)i).ToList(), decode, 0, 0, 1.0, 0, -1, bf16);
+        double decodeSeconds = Math.Max(1e-9, sw.Elapsed.TotalSeconds - prefill);
+        using var self = Process.GetCurrentProcess();
+        return new EdgeMetrics(model.ParameterCount, bytes, Math.Round(self.PeakWorkingSet64 / 1048576.0, 1),
+            Math.Round(ids.Length / Math.Max(prefill, 1e-9), 1), Math.Round(generated.Count / decodeSeconds, 1));
+    }
+}

@@ -1,0 +1,117 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DataForge.Training.Evaluation;
+
+/// <summary>A scored span: the log-probability of its target tokens, whether each was the model's top choice, and how many there were.</summary>
+public readonly record struct SpanScore(double LogProb, bool Greedy, int Tokens);
+
+/// <summary>
+/// Log-likelihoods under a model, batched: of a continuation given a context (multiple choice), and of whole
+/// token streams in sliding windows (perplexity). Sequences of a batch are padded on the right, which causal
+/// attention never lets earlier positions see, so a sequence scores the same alone or in any batch.
+/// </summary>
+public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchSize, bool bf16 = false)
+{
+    /// <summary>One sequence to score: the input tokens, the token each position should predict, and the first position that counts.</summary>
+    public readonly record struct Span(int[] Input, int[] Targets, int From);
+
+    int Context => model.Options.ContextLength;
+
+    /// <summary>
+    /// Context and continuation tokens as lm-evaluation-harness splits them: trailing white space of the context
+    /// moves to the continuation; the continuation's tokens are those of context + continuation after the
+    /// context's tokens. Where the tokenizer merges the context's last characters with the continuation's first,
+    /// the two encodings part before the end of the context: the tokens from the first difference on are the
+    /// continuation's (so the merged token is scored with it), never tokens that spell the context twice.
+    /// An empty context becomes the end-of-text token, which every document follows in training.
+    /// </summary>
+    public (int[] Context, int[] Continuation) Encode(string context, string continuation)
+    {
+        int spaces = context.Length - context.TrimEnd().Length;
+        if (spaces > 0)
+        {
+            continuation = context[^spaces..] + continuation;
+            context = context[..^spaces];
+        }
+        int[] whole = codec.Encode(context + continuation);
+        int[] ctx = context.Length == 0 ? [] : codec.Encode(context);
+        int k = 0;
+        while (k < ctx.Length && k < whole.Length && ctx[k] == whole[k]) k++;
+        int[] head = k == 0 ? [eot] : whole[..k];
+        return (head, whole[k..]);
+    }
+
+    /// <summary>log P(continuation | context) for each request, in request order.</summary>
+    public List<SpanScore> Loglikelihood(IReadOnlyList<(string Context, string Continuation)> requests)
+    {
+        var spans = new List<Span>(requests.Count);
+        foreach (var (c, x) in requests)
+        {
+            var (head, cont) = Encode(c, x);
+            int[] all = [.. head, .. cont];
+            // The last Context tokens before the final one are the input; position j predicts all[j + 1].
+            int start = Math.Max(0, all.Length - 1 - Context);
+            var input = all[start..^1];
+            var targets = all[(start + 1)..];
+            spans.Add(new Span(input, targets, Math.Max(0, input.Length - cont.Length)));
+        }
+        return Score(spans);
+    }
+
+    /// <summary>
+    /// Sliding windows over one token stream so that every token after the first is predicted exactly once:
+    /// windows of <paramref name="window"/> tokens moving by <paramref name="stride"/>, each counting only the
+    /// targets the previous windows did not (the overlap serves as context).
+    /// </summary>
+    public static List<Span> RollingWindows(int[] tokens, int window, int stride)
+    {
+        var spans = new List<Span>();
+        int predicted = 1; // tokens[0] is only ever context
+        for (int begin = 0; predicted < tokens.Length; begin += stride)
+        {
+            int end = Math.Min(begin + window, tokens.Length - 1); // input tokens[begin..end) predict tokens[begin+1..end]
+            if (end <= begin) break;
+            var input = tokens[begin..end];
+            var targets = tokens[(begin + 1)..(end + 1)];
+            spans.Add(new Span(input, targets, Math.Max(0, predicted - (begin + 1))));
+            predicted = end + 1;
+        }
+        return spans;
+    }
+
+    /// <summary>Scores spans in batches of similar length (longest first); results in span order.</summary>
+    public List<SpanScore> Score(IReadOnlyList<Span> spans)
+    {
+        var results = new SpanScore[spans.Count];
+        var order = Enumerable.Range(0, spans.Count).OrderByDescending(i => spans[i].Input.Length).ThenBy(i => i).ToArray();
+        // Logits are batch x length x vocab floats: keep a batch's near 256 MB whatever the vocabulary.
+        long perSequence = (long)Math.Max(1, spans.Count == 0 ? 1 : spans[order[0]].Input.Length) * model.VocabSize * 4;
+        int batch = (int)Math.Clamp((256L << 20) / perSequence, 1, batchSize);
+        using var _ = torch.no_grad();
+        for (int s = 0; s < order.Length; s += batch)
+        {
+            var idx = order.AsSpan(s, Math.Min(batch, order.Length - s)).ToArray();
+            int len = idx.Max(i => spans[i].Input.Length);
+            var ids = new long[idx.Length * len];
+            for (int b = 0; b < idx.Length; b++)
+                for (int j = 0; j < spans[idx[b]].Input.Length; j++) ids[b * len + j] = spans[idx[b]].Input[j];
+            using var scope = torch.NewDisposeScope();
+            var input = torch.tensor(ids, [idx.Length, len], int64).to(model.Device);
+            var logp = model.Forward(input, bf16, training: false).to(ScalarType.Float32).log_softmax(-1).cpu();
+            var top = logp.argmax(-1);
+            for (int b = 0; b < idx.Length; b++)
+            {
+                var sp = spans[idx[b]];
+                int n = sp.Input.Length - sp.From;
+                if (n <= 0) { results[idx[b]] = new SpanScore(0, true, 0); continue; }
+                var targets = torch.tensor(sp.Targets.AsSpan(sp.From, n).ToArray().Select(t => (long)t).ToArray(), [n, 1], int64);
+                var rows = logp[b].narrow(0, sp.From, n);
+                double lp = rows.gather(1, targets).to(ScalarType.Float64).sum().item<double>();
+                bool greedy = top[b].narrow(0, sp.From, n).eq(targets.squeeze(1)).all().item<bool>();
+                results[idx[b]] = new SpanScore(lp, greedy, n);
+            }
+        }
+        return [.. results];
+    }
+}
