@@ -5,30 +5,44 @@ using DataForge.Reports.Sections;
 namespace DataForge.Reports;
 
 /// <summary>What kind of run a directory holds, judged by the files DataForge writes.</summary>
-public enum RunKind { Pipeline, Mix, Training }
+public enum RunKind { Pipeline, Mix, Training, Evaluation }
 
 public sealed record FoundRun(string Directory, string Name, RunKind Kind);
 
 /// <summary>
 /// Builds one self-contained HTML report for a directory: a pipeline output (stats.json), a training run
-/// (metrics.jsonl), a mix output (mix_report.json), or a folder holding several of those one level down.
+/// (metrics.jsonl), a mix output (mix_report.json), an evaluation (eval.json, also as RUN/eval/eval.json inside
+/// a training run), or a folder holding several of those one level down.
 /// </summary>
 public static class ReportBuilder
 {
+    /// <summary>Where <c>dataforge eval</c> writes by default, relative to the run holding the model (MODEL/../eval).</summary>
+    const string EvalSubdirectory = "eval";
+
     public static IReadOnlyList<FoundRun> Discover(string dir)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: no such directory");
         var found = new List<FoundRun>();
+        void Add(string d, string name, RunKind kind)
+        {
+            // An evaluation is reachable both as RUN/eval (with its run) and as a directory of its own one level down.
+            string full = Path.GetFullPath(d);
+            if (!found.Exists(r => r.Kind == kind && Path.GetFullPath(r.Directory) == full)) found.Add(new FoundRun(d, name, kind));
+        }
         void Probe(string d, string name)
         {
             foreach (var kind in Enum.GetValues<RunKind>())
-                if (File.Exists(Path.Combine(d, Marker(kind)))) found.Add(new FoundRun(d, name, kind));
+                if (File.Exists(Path.Combine(d, Marker(kind)))) Add(d, name, kind);
+            // The evaluation of a run's model sits beside final/ and is reported under the run's name.
+            string nested = Path.Combine(d, EvalSubdirectory);
+            if (File.Exists(Path.Combine(nested, Marker(RunKind.Evaluation)))) Add(nested, name, RunKind.Evaluation);
         }
         Probe(dir, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))));
-        if (found.Count == 0)
+        // A folder whose only find is its eval/ subdirectory may still be a folder of runs (out/ holding run/ and eval/).
+        if (found.TrueForAll(r => r.Directory != dir))
             foreach (var sub in Directory.GetDirectories(dir).Order(StringComparer.Ordinal))
                 Probe(sub, Path.GetFileName(sub));
-        // Curation first, then mixing, then training; within a kind, in the order the runs finished.
+        // Curation first, then mixing, training and evaluation; within a kind, in the order the runs finished.
         return found.OrderBy(r => r.Kind).ThenBy(r => File.GetLastWriteTimeUtc(Path.Combine(r.Directory, Marker(r.Kind))))
             .ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
     }
@@ -37,6 +51,7 @@ public static class ReportBuilder
     {
         RunKind.Pipeline => "stats.json",
         RunKind.Mix => "mix_report.json",
+        RunKind.Evaluation => "eval.json",
         _ => "metrics.jsonl",
     };
 
@@ -45,9 +60,12 @@ public static class ReportBuilder
     {
         var runs = Discover(dir);
         if (runs.Count == 0)
-            throw new FileNotFoundException($"{dir}: found no stats.json (pipeline output), metrics.jsonl (training run) or mix_report.json (mix output), here or one directory down");
+            throw new FileNotFoundException($"{dir}: found no stats.json (pipeline output), metrics.jsonl (training run), mix_report.json (mix output) or eval.json (evaluation, also as eval/eval.json), here or one directory down");
         var page = new HtmlPage($"DataForge report: {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)))}");
-        bool many = runs.Count > 1;
+        // Section ids carry the run's name only when runs of several names share the page; a training run and
+        // its own evaluation share a name, and no two kinds of run use the same section ids.
+        bool many = runs.Select(r => r.Name).Distinct().Count() > 1;
+        var evaluations = ModelNames(dir, runs.Where(r => r.Kind == RunKind.Evaluation).ToList());
         foreach (var run in runs)
         {
             string prefix = many ? Slug(run.Name) + "-" : "";
@@ -64,9 +82,28 @@ public static class ReportBuilder
                 case RunKind.Training:
                     TrainingSections.Add(page, prefix, run.Name, run.Directory);
                     break;
+                case RunKind.Evaluation:
+                    // Evaluations come last; the comparison of all models leads them, the detail of each follows.
+                    if (evaluations.Count > 1 && ReferenceEquals(run, evaluations[0].Run))
+                        EvaluationSections.Compare(page, evaluations.Select(e => (e.Name, e.Result)).ToList());
+                    var (_, name, result) = evaluations.Single(e => ReferenceEquals(e.Run, run));
+                    EvaluationSections.Add(page, prefix, name, result);
+                    break;
             }
         }
         return page;
+    }
+
+    /// <summary>
+    /// Reads every eval.json and names its model: the file's model_name, else the run's name; a name that several
+    /// models share gets the path of its directory so the comparison's rows stay apart.
+    /// </summary>
+    static List<(FoundRun Run, string Name, EvalResult Result)> ModelNames(string dir, List<FoundRun> runs)
+    {
+        var read = runs.Select(r => (Run: r, Result: EvalResult.Read(Path.Combine(r.Directory, "eval.json")))).ToList();
+        var names = read.Select(e => e.Result.ModelName is { Length: > 0 } n ? n : e.Run.Name).ToList();
+        return read.Select((e, i) => (e.Run,
+            names.Count(n => n == names[i]) > 1 ? $"{names[i]} ({Path.GetRelativePath(dir, e.Run.Directory)})" : names[i], e.Result)).ToList();
     }
 
     /// <summary>Writes <c>report.html</c> into the directory (or to <paramref name="outFile"/>); returns its path.</summary>

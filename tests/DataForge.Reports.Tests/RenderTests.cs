@@ -34,6 +34,30 @@ public class RenderTests
         Assert.True(red > 2_000, $"drop-reason chart not drawn: {red} red pixels");
     }
 
+    [Fact]
+    public void Headless_chromium_draws_the_grouped_bars_comparing_evaluated_models()
+    {
+        using var dir = new TempDir();
+        dir.Write("run/eval.json", EvaluationReportTests.FullEval);
+        dir.Write("big/eval.json", EvaluationReportTests.BigEval);
+        string html = ReportBuilder.Write(dir.Path);
+        string png = dir["shot.png"];
+        Screenshot(html, png, 1200, 2500);
+
+        using var bmp = SKBitmap.Decode(png) ?? throw new InvalidDataException($"{png}: not a PNG");
+        long blue = 0, orange = 0;
+        for (int y = 0; y < bmp.Height; y++)
+            for (int x = 0; x < bmp.Width; x++)
+            {
+                var c = bmp.GetPixel(x, y);
+                if (Near(c, 70, 130, 180)) blue++;         // SteelBlue: the first model's bars
+                else if (Near(c, 255, 140, 0)) orange++;   // DarkOrange: the second model's bars
+            }
+        // Bits per byte (1.2 to 1.35) spans most of the value axis; every bar of both models is drawn.
+        Assert.True(blue > 5_000, $"first model's bars not drawn: {blue} steel-blue pixels");
+        Assert.True(orange > 5_000, $"second model's bars not drawn: {orange} dark-orange pixels");
+    }
+
     static bool Near(SKColor c, int r, int g, int b) => Math.Abs(c.Red - r) < 12 && Math.Abs(c.Green - g) < 12 && Math.Abs(c.Blue - b) < 12;
 
     static void Screenshot(string htmlPath, string pngPath, int width, int height)

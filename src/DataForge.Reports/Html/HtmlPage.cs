@@ -3,6 +3,12 @@ using System.Text;
 
 namespace DataForge.Reports.Html;
 
+/// <summary>A table cell shown in bold: the best value of a comparison column.</summary>
+public sealed record Strong(object? Value);
+
+/// <summary>A measured value with its standard error, shown as "v ± e" (just "v" when the error is unknown).</summary>
+public sealed record WithError(double Value, double Error);
+
 /// <summary>
 /// A self-contained HTML page (inline CSS, figures as inline SVG): opens offline, can be mailed as one file.
 /// </summary>
@@ -59,8 +65,12 @@ public sealed class HtmlPage(string title)
             _body.Append("<tr>");
             foreach (var cell in row)
             {
-                bool numeric = cell is long or int or double or float;
-                _body.Append(numeric ? "<td class=\"n\">" : "<td>").Append(Escape(Format(cell))).Append("</td>");
+                object? inner = cell is Strong s ? s.Value : cell;
+                bool numeric = inner is long or int or double or float or WithError;
+                _body.Append(numeric ? "<td class=\"n\">" : "<td>");
+                if (cell is Strong) _body.Append("<b>").Append(Escape(Format(inner))).Append("</b>");
+                else _body.Append(Escape(Format(cell)));
+                _body.Append("</td>");
             }
             _body.Append("</tr>\n");
         }
@@ -75,6 +85,8 @@ public sealed class HtmlPage(string title)
         int i => i.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
         double d => FormatNumber(d),
         float f => FormatNumber(f),
+        Strong s => Format(s.Value),
+        WithError w => double.IsFinite(w.Error) ? FormatNumber(w.Value) + " ± " + FormatNumber(w.Error) : FormatNumber(w.Value),
         _ => cell.ToString() ?? "",
     };
 

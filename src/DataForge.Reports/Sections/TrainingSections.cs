@@ -5,7 +5,9 @@ using DataForge.Reports.Html;
 namespace DataForge.Reports.Sections;
 
 /// <summary>One line of a training run's <c>metrics.jsonl</c> (docs/formats.md#training-run-directory).</summary>
-public sealed record MetricsLine(long Step, long Tokens, double Lr, double Loss, double GradNorm, double TokensPerSecond, string Phase, double ValLoss)
+/// <remarks><see cref="Tasks"/>: on evaluation lines of a run with <c>eval.tasks</c>, "task/metric" to value.</remarks>
+public sealed record MetricsLine(long Step, long Tokens, double Lr, double Loss, double GradNorm, double TokensPerSecond, string Phase, double ValLoss,
+    IReadOnlyDictionary<string, double> Tasks)
 {
     /// <summary>Reads metrics.jsonl; a malformed line is an error naming the file and line.</summary>
     public static List<MetricsLine> ReadAll(string path)
@@ -24,7 +26,7 @@ public sealed record MetricsLine(long Step, long Tokens, double Lr, double Loss,
                     e.GetProperty("step").GetInt64(),
                     Long(e, "tokens"), Num(e, "lr"), Num(e, "loss"), Num(e, "grad_norm"), Num(e, "tokens_per_s"),
                     e.TryGetProperty("phase", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "",
-                    Num(e, "val_loss")));
+                    Num(e, "val_loss"), TaskValues(e, path, n)));
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
             {
@@ -32,6 +34,24 @@ public sealed record MetricsLine(long Step, long Tokens, double Lr, double Loss,
             }
         }
         return lines;
+    }
+
+    static readonly IReadOnlyDictionary<string, double> NoTasks = new Dictionary<string, double>();
+
+    /// <summary>The "tasks" object of an evaluation line; a null value (a task that could not be scored) is left out.</summary>
+    static IReadOnlyDictionary<string, double> TaskValues(JsonElement e, string path, int line)
+    {
+        if (!e.TryGetProperty("tasks", out var tasks) || tasks.ValueKind == JsonValueKind.Null) return NoTasks;
+        if (tasks.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}:{line}: \"tasks\": expected an object mapping \"task/metric\" to a number, found {tasks.ValueKind}");
+        var values = new Dictionary<string, double>();
+        foreach (var p in tasks.EnumerateObject())
+        {
+            if (p.Value.ValueKind == JsonValueKind.Number) values[p.Name] = p.Value.GetDouble();
+            else if (p.Value.ValueKind != JsonValueKind.Null)
+                throw new InvalidDataException($"{path}:{line}: \"tasks\".\"{p.Name}\": expected a number or null, found {p.Value.ValueKind}");
+        }
+        return values;
     }
 
     static double Num(JsonElement e, string name) =>
@@ -72,6 +92,8 @@ public static class TrainingSections
             "Training loss per logged step and validation loss at each evaluation.");
         page.EndSection();
 
+        TaskCurves(page, prefix, t, metrics);
+
         // One logged quantity per step; Chart.Lines leaves out steps where it is missing.
         void Curve(string id, string title, string chartTitle, string yLabel, Func<MetricsLine, double> y, string caption, string missing)
         {
@@ -91,6 +113,23 @@ public static class TrainingSections
             string text = File.ReadAllText(samples);
             page.Section(prefix + "samples", t + "Generated samples").Preformatted(text.Length > 20_000 ? text[..20_000] + "\n..." : text).EndSection();
         }
+    }
+
+    /// <summary>Each task/metric scored during training (metrics.jsonl "tasks"), over steps; no section when none was.</summary>
+    static void TaskCurves(HtmlPage page, string prefix, string t, List<MetricsLine> metrics)
+    {
+        // Keys in the order they were first logged: the order of the run's tasks file.
+        var keys = metrics.SelectMany(m => m.Tasks.Keys).Distinct().ToList();
+        if (keys.Count == 0) return;
+        page.Section(prefix + "tasks", t + "Evaluation tasks during training");
+        foreach (var key in keys)
+        {
+            var points = metrics.Where(m => m.Tasks.ContainsKey(key)).ToList();
+            string metric = key[(key.LastIndexOf('/') + 1)..];
+            page.Figure(Chart.Lines(key, "step", metric, (key, points.Select(m => (double)m.Step).ToList(), points.Select(m => m.Tasks[key]).ToList())),
+                $"{key} at each evaluation of the run ({points.Count} points).");
+        }
+        page.EndSection();
     }
 
     static double Median(List<double> xs)
