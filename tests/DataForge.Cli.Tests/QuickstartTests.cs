@@ -52,7 +52,7 @@ public class QuickstartTests
 
         var (code, stdout, stderr) = RunDataforge(dir.Path, "run", "pipelines/quickstart.json");
         Assert.True(code == 0, $"quickstart failed ({code}):\n{stdout}\n{stderr}");
-        Assert.Contains("10 steps done", stdout, StringComparison.Ordinal);
+        Assert.Contains("11 steps done", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("(missing)", stdout, StringComparison.Ordinal);
         string q = dir["out/quickstart"];
 
@@ -92,6 +92,15 @@ public class QuickstartTests
         Assert.Contains(tensors, t => t.Contains("embed", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(q, "run", "final", "config.json")));
         Assert.NotEmpty(File.ReadAllText(Path.Combine(q, "run", "samples.txt")).Trim());
+
+        // Evaluation: every task of pipelines/quickstart-tasks.json has results, and the model its edge metrics.
+        using (var eval = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(q, "run", "eval", "eval.json"))))
+        {
+            var names = eval.RootElement.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("name").GetString()).Distinct().ToList();
+            Assert.Equal(["heldout-prose", "idiom-cloze", "math"], names);
+            Assert.All(eval.RootElement.GetProperty("tasks").EnumerateArray(), t => Assert.True(t.GetProperty("n").GetInt64() > 0, t.ToString()));
+            Assert.True(eval.RootElement.GetProperty("edge").GetProperty("parameters").GetInt64() > 0);
+        }
 
         // The report has every section of every run.
         string html = File.ReadAllText(Path.Combine(q, "report.html"));

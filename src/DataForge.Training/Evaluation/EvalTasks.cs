@@ -57,6 +57,9 @@ public sealed class EvalTask : IValidatableOptions
         AllowedValues = ["custom", "commonsense_qa", "truthfulqa_mc1", "hellaswag", "chid", "idiom_cloze", "gsm8k", "math_generate", "list_dict_generate"])]
     public string Format { get; set; } = "custom";
 
+    [Option("Only records whose field has this value, written field=value (e.g. meta.task=idiom_cloze for a mixed output of generators).")]
+    public string? Where { get; set; }
+
     [Option("Evaluate at most this many items (0 = all); dataforge eval --limit lowers it.", Min = 0)]
     public int Limit { get; set; }
 
@@ -132,6 +135,7 @@ public sealed class EvalTask : IValidatableOptions
 
     public void Validate(OptionsValidation v)
     {
+        if (Where is { } where && where.IndexOf('=') <= 0) v.Error("where", $"expected field=value, found \"{where}\"");
         if (Extract == "regex" && string.IsNullOrEmpty(AnswerRegex)) v.Error("answer_regex", "expected a regex with one group: extract is \"regex\"");
         if (AnswerRegex is { } r)
             try { _ = new System.Text.RegularExpressions.Regex(r); }

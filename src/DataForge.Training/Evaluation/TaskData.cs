@@ -157,8 +157,17 @@ public sealed class TaskData
     /// <summary>Expands data patterns relative to the tasks file.</summary>
     public IReadOnlyList<string> Files(IReadOnlyList<string> patterns) => InputFiles.Expand(patterns, _baseDirectory);
 
+    /// <summary>The records the task evaluates: every record of the files, in order, or those its where option selects.</summary>
+    IEnumerable<(JsonElement Record, string Location)> Records(IReadOnlyList<string> files)
+    {
+        if (_t.Where is not { } where) return AllRecords(files);
+        int eq = where.IndexOf('=');
+        string field = where[..eq], value = where[(eq + 1)..];
+        return AllRecords(files).Where(r => Strings(r.Record, field) is [var v, ..] && v == value);
+    }
+
     /// <summary>Every record of the files, in order, with its location (file:line or file#row).</summary>
-    static IEnumerable<(JsonElement Record, string Location)> Records(IReadOnlyList<string> files)
+    static IEnumerable<(JsonElement Record, string Location)> AllRecords(IReadOnlyList<string> files)
     {
         foreach (var file in files)
         {
