@@ -29,6 +29,7 @@ public static class EvalCommand
             if (!Directory.Exists(dir)) throw new CliUsageException($"--model {dir}: no such directory");
             var tasks = EvalTasks.Load(parse.GetValue(tasksFile)!);
             var clock = Stopwatch.StartNew();
+            PeakMemory.Reset();
             var (m, eot) = Trainer.LoadModel(dir, torch.CPU);
             using (m)
             {

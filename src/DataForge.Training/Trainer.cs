@@ -209,6 +209,7 @@ public static class Trainer
         {
             var evaluator = new Evaluator(model, codec!, valDir.EotId, evalTasks, bf16);
             var clock2 = Stopwatch.StartNew();
+            PeakMemory.Reset();
             finalTasks ??= evaluator.Run();
             new EvalReport(final, Path.GetFileName(runDir), Path.GetFullPath(o.Eval.Tasks!), Math.Round(clock2.Elapsed.TotalSeconds, 3), finalTasks, evaluator.Edge(final))
                 .Write(Path.Combine(runDir, "eval"));
