@@ -215,7 +215,7 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
 
     /// <summary>
     /// Size, memory and speed: parameters, the weights file's bytes, the process's peak resident memory, and
-    /// tokens/s of prompt processing (one forward over a 128-token prompt) and of greedy decoding (64 tokens).
+    /// tokens/s of prompt processing (one forward over a 128-token prompt) and of greedy decoding (64 tokens), each after a warm-up.
     /// </summary>
     public EdgeMetrics Edge(string modelDirectory)
     {
@@ -234,6 +234,7 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
             prefill = clock.Elapsed.TotalSeconds;
         }
         int decode = Math.Min(64, Math.Max(1, model.Options.ContextLength - ids.Length));
+        Generator.Generate(model, ids.Select(i => (int)i).ToList(), 2, 0, 0, 1.0, 0, -1, bf16); // warm-up
         var sw = Stopwatch.StartNew();
         // Greedy, and never stopped by end-of-text: a sequence with no valid id as eot keeps it generating.
         var generated = Generator.Generate(model, ids.Select(i => (int)i).ToList(), decode, 0, 0, 1.0, 0, -1, bf16);
