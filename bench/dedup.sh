@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #5 benchmark: minhash_dedup (14x8, word 5-grams) on generated corpora with planted
+# Benchmark: minhash_dedup (14x8, word 5-grams) on generated corpora with planted
 # near-duplicates (bench/DataForge.Bench gen-dups: ~1.1 KB documents, 25% are copies of an earlier
 # document with 0-10% of words edited). For each size: wall time, peak RSS, and per phase
 # (signatures / matching / union-find / write / filter) the time and throughput, from stats.json.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #3 benchmark: the English heuristic chain normalize -> gopher_quality -> gopher_repetition
+# Benchmark: the English heuristic chain normalize -> gopher_quality -> gopher_repetition
 # -> c4_quality -> fineweb_quality on a generated web-like corpus of mixed quality (prose,
 # boilerplate, lists; Zipf-distributed vocabulary of 40k words). Prints a Markdown table.
 # Usage: bench/filters.sh [MB] [--low-vocabulary]   (default 220 MB; the flag draws content

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #2 benchmark: run throughput of the dataflow core on a generated >= 1 GB web-like JSONL
+# Benchmark: run throughput of the dataflow core on a generated >= 1 GB web-like JSONL
 # corpus, for jsonl->jsonl, jsonl->parquet and parquet->parquet with `normalize`, at 1 and 2
 # workers, next to the raw read speed of the same file. Prints a Markdown table.
 # Usage: bench/io.sh [MB]   (default 1100)

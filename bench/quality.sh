@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #4 benchmark: DataForge's quality classifier (hashed word uni+bigrams, ML.NET SDCA logistic
+# Benchmark: DataForge's quality classifier (hashed word uni+bigrams, ML.NET SDCA logistic
 # regression) against `fasttext supervised -wordNgrams 2` on the same train/test split of real
 # documentation prose (positives) vs real and realistic low-value text (negatives), built by
 # `dataforge-bench gen-quality` from Debian packages (python3.11-doc, perl-doc, debian-reference-en,

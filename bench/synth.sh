@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #6 benchmark: generator throughput (items/s) and idiom matching throughput (MB/s, Chinese).
+# Benchmark: generator throughput (items/s) and idiom matching throughput (MB/s, Chinese).
 # Usage: bench/synth.sh [ITEMS] [ZH_MB]   (default 1000000 items per pipeline run, 100 MB of Chinese text)
 # Parts: (1) in-process items/s per generator and kind; (2) `run` of math_generate and
 # list_dict_generate to JSON Lines at 1 and 2 workers; (3) Aho-Corasick matching and full cloze

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #7 benchmark: byte-level BPE training (vocab 8192) against SentencePiece's BPE trainer
+# Benchmark: byte-level BPE training (vocab 8192) against SentencePiece's BPE trainer
 # (Debian `sentencepiece`, spm_train --model_type=bpe) on the same English text, tokens per
 # character on held-out text, encoding throughput (trained tokenizer and o200k_base), and mixing
 # throughput. Corpus: Debian documentation packages (see bench/english_text.py).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training throughput and memory: DataForge (TorchSharp) vs a PyTorch script of the same model on the same
-# tokens. Config (issue 8): vocab 8192, context 256, 4 layers, d_model 256, 4 heads, MLP 4x GELU, dropout 0.1,
+# tokens. Config: vocab 8192, context 256, 4 layers, d_model 256, 4 heads, MLP 4x GELU, dropout 0.1,
 # batch 16, AdamW, 2 threads.
 #   bench/train.sh speed [STEPS]     tokens/s and peak RSS: DataForge fp32, bf16; PyTorch fp32, autocast bf16
 #   bench/train.sh quality [STEPS]   validation loss after STEPS (500) steps, DataForge fp32 vs bf16
