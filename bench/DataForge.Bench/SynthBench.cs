@@ -9,7 +9,7 @@ using DataForge.Synth;
 
 namespace DataForge.Bench;
 
-/// <summary>In-process measurements for issue #6: generator items/s (per kind) and idiom matching MB/s.</summary>
+/// <summary>In-process measurements: generator items/s (per kind) and idiom matching MB/s.</summary>
 static class SynthBench
 {
     static string Arg(string[] args, string name, string fallback)
