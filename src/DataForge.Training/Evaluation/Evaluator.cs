@@ -122,7 +122,9 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
         long right = 0;
         for (int i = 0; i < items.Count; i++)
         {
-            string prompt = FewShotPrefix(task, i, shots, s => s.Prompt + data.TargetDelimiter + s.Answer) + items[i].Prompt + data.TargetDelimiter;
+            // Examples show the delimiter before their answers; the item's prompt ends where the model's answer starts
+            // (a trailing space would be a token of its own to a byte-level BPE, one the model rarely saw there).
+            string prompt = FewShotPrefix(task, i, shots, s => s.Prompt + data.TargetDelimiter + s.Answer) + items[i].Prompt;
             string text = Continue(task, prompt, Seeds.Derive((ulong)tasks.Seed, $"{task.Name}/generate/{i}"));
             string predicted = Answers.Extract(text, task.Extract, task.AnswerRegex);
             string gold = Answers.Extract(items[i].Answer, task.Extract, task.AnswerRegex);
