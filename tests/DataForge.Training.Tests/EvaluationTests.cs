@@ -220,6 +220,25 @@ public class EvaluationTests
     }
 
     [Fact]
+    public async Task Parquet_records_with_flat_columns_are_read()
+    {
+        using var dir = new TempDir();
+        var schema = new Parquet.Schema.ParquetSchema(new Parquet.Schema.DataField<string>("text"), new Parquet.Schema.DataField<string>("source"), new Parquet.Schema.DataField<int>("year"));
+        await using (var fs = File.Create(dir["held.parquet"]))
+        await using (var w = await Parquet.ParquetWriter.CreateAsync(schema, fs))
+        using (var rg = w.CreateRowGroup())
+        {
+            await rg.WriteAsync(schema.GetDataFields()[0], new[] { "First document.", "Second one." });
+            await rg.WriteAsync(schema.GetDataFields()[1], new[] { "a", "b" });
+            await rg.WriteAsync<int>(schema.GetDataFields()[2], new int?[] { 2020, 2021 }.AsMemory());
+        }
+        var task = EvalTasks.Load(dir.Write("t.json", """{ "tasks": [ { "name": "p", "kind": "perplexity", "data": ["held.parquet"], "where": "year=2021" } ] }""")).Tasks[0];
+        var data = new TaskData(task, dir.Path);
+        var docs = data.Documents(data.Files(task.Data)).ToList();
+        Assert.Equal([new TextDocument("Second one.", "b")], docs);
+    }
+
+    [Fact]
     public void Bad_task_files_and_records_give_located_errors()
     {
         using var dir = new TempDir();

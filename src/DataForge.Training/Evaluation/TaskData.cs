@@ -218,7 +218,9 @@ internal static class ParquetRecords
             {
                 using var group = reader.OpenRowGroupReader(g);
                 int rows = checked((int)group.RowCount);
-                var columns = fields.Select(f => (f.Name, Values: ReadColumn(group, f, rows))).ToList();
+                List<(string Name, object?[] Values)> columns;
+                try { columns = fields.Select(f => (f.Name, Values: ReadColumn(group, f, rows))).ToList(); }
+                catch (InputException ex) { throw new InputException(file, ex.Message, ex); }
                 for (int i = 0; i < rows; i++, row++)
                 {
                     var obj = new System.Text.Json.Nodes.JsonObject();
@@ -244,13 +246,13 @@ internal static class ParquetRecords
     static object?[] ReadColumn(Parquet.ParquetRowGroupReader group, Parquet.Schema.DataField f, int rows)
     {
         var t = Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType;
-        if (t == typeof(string))
+        if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
         {
             var v = new string?[rows];
             group.ReadAsync(f, v.AsMemory()).AsTask().GetAwaiter().GetResult();
             return v;
         }
-        if (!t.IsPrimitive && t != typeof(decimal)) throw new InputException(f.Name, $"column type {t.Name} is not read for evaluation (strings, numbers and booleans are)");
+        if (!t.IsPrimitive && t != typeof(decimal)) throw new InputException($"column '{f.Name}'", $"type {t.Name} is not read for evaluation (strings, numbers and booleans are)");
         var read = typeof(ParquetRecords).GetMethod(nameof(ReadStruct), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(t);
         return (object?[])read.Invoke(null, [group, f, rows])!;
     }
