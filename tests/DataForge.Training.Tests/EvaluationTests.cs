@@ -188,6 +188,25 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void Chid_passages_with_several_blanks_give_one_item_per_blank()
+    {
+        using var dir = new TempDir();
+        // As the idiom_cloze stage writes them with format "chid".
+        Write(dir, "chid.jsonl", [new { meta = new { task = "idiom_cloze", format = "chid", content = "甲#idiom#乙#idiom#丙",
+            candidates = new[] { new[] { "一一", "二二" }, new[] { "三三", "四四" } }, answers = new[] { 1, 0 } } }]);
+        var task = EvalTasks.Load(dir.Write("t.json", """{ "tasks": [ { "name": "c", "kind": "multiple_choice", "data": ["chid.jsonl"], "format": "chid" } ] }""")).Tasks[0];
+        var data = new TaskData(task, dir.Path);
+        var items = data.ChoiceItems(data.Files(task.Data));
+        Assert.Equal(2, items.Count);
+        Assert.Equal("甲", items[0].Context);
+        Assert.Equal(["一一乙三三丙", "二二乙三三丙"], items[0].Continuations);
+        Assert.Equal(1, items[0].Gold);
+        Assert.Equal("甲二二乙", items[1].Context);
+        Assert.Equal(["三三丙", "四四丙"], items[1].Continuations);
+        Assert.Equal(0, items[1].Gold);
+    }
+
+    [Fact]
     public void Perplexity_reports_loss_perplexity_and_bits_per_byte_per_source()
     {
         using var dir = new TempDir();

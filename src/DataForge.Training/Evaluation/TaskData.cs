@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using DataForge.Execution;
 using DataForge.IO;
@@ -47,7 +48,7 @@ public sealed class TaskData
             null, "text", null, "Question: {context}\nAnswer:", " "),
         "truthfulqa_mc1" => new("question", "mc1_targets.choices", null, null, "mc1_targets.labels", null, null, "text", null, "Q: {context}\nA:", " "),
         "hellaswag" => new("ctx", "endings", "label", null, null, null, null, "text", null, "{context}", " "),
-        "chid" => new("content", "candidates", "answer", null, null, "#idiom#", null, "text", null, "{context}", ""),
+        "chid" => new("content|meta.content", "candidates|meta.candidates", "answer|answers|meta.answers", null, null, "#idiom#", null, "text", null, "{context}", ""),
         "idiom_cloze" => new("meta.sentence", "meta.options", "meta.answer_index", null, null, "__", null, "text", null, "{context}", ""),
         "gsm8k" => new("question", null, null, null, null, null, "answer", "text", null, "Question: {context}\nAnswer:", " "),
         "math_generate" => new("meta.prompt", null, null, null, null, null, "meta.answer", "text", null, "{context}\n", ""),
@@ -66,7 +67,52 @@ public sealed class TaskData
 
     public string TargetDelimiter => _f.TargetDelimiter;
 
-    public List<ChoiceItem> ChoiceItems(IReadOnlyList<string> files) => Records(files).Select(r => ToChoice(r.Record, r.Location)).ToList();
+    public List<ChoiceItem> ChoiceItems(IReadOnlyList<string> files) => Records(files).SelectMany(r => ToChoices(r.Record, r.Location)).ToList();
+
+    /// <summary>
+    /// A record's items: one, or for a cloze passage with several blanks (CHID: candidates per blank and one
+    /// answer per blank) one per blank, the other blanks filled with their answers.
+    /// </summary>
+    IEnumerable<ChoiceItem> ToChoices(JsonElement r, string at)
+    {
+        if (_f.Blank is not { } blank || _f.Choices is not { } choicesPath || Elements(r, choicesPath) is not [{ ValueKind: JsonValueKind.Array } lists]
+            || lists.GetArrayLength() == 0 || lists[0].ValueKind != JsonValueKind.Array)
+            return [ToChoice(r, at)];
+        string passage = Required(r, _f.Context, "context_field", at);
+        var candidates = lists.EnumerateArray().Select(l => l.EnumerateArray().Select(Text).ToList()).ToList();
+        var golds = Strings(r, _f.Gold ?? throw Missing("gold_field", at)) ?? throw new InputException(at, $"no answers at '{_f.Gold}'");
+        var parts = passage.Split(blank);
+        if (parts.Length - 1 != candidates.Count || golds.Count != candidates.Count)
+            throw new InputException(at, $"the passage has {parts.Length - 1} blank(s), {candidates.Count} candidate list(s) and {golds.Count} answer(s); expected one of each per blank");
+        var answers = golds.Select((g, j) => int.TryParse(g, out int k) && k >= 0 && k < candidates[j].Count ? k
+            : throw new InputException(at, $"answer {j} ('{g}') is not an index into its {candidates[j].Count} candidates")).ToList();
+        var items = new List<ChoiceItem>();
+        for (int j = 0; j < candidates.Count; j++)
+        {
+            var before = new StringBuilder();
+            for (int x = 0; x < j; x++) before.Append(parts[x]).Append(candidates[x][answers[x]]);
+            before.Append(parts[j]);
+            var after = new StringBuilder();
+            for (int x = j + 1; x < parts.Length; x++)
+            {
+                after.Append(parts[x]);
+                if (x < candidates.Count) after.Append(candidates[x][answers[x]]);
+            }
+            items.Add(new ChoiceItem(Prompt(before.ToString()), candidates[j].Select(c => c + after).ToList(), answers[j], $"{at} blank {j + 1}"));
+        }
+        return items;
+    }
+
+    static List<JsonElement> Elements(JsonElement root, string path)
+    {
+        foreach (var alternative in path.Split('|'))
+        {
+            var found = new List<JsonElement>();
+            Collect(root, alternative.Split('.'), 0, found);
+            if (found.Count > 0) return found;
+        }
+        return [];
+    }
 
     public List<GenerateItem> GenerateItems(IReadOnlyList<string> files)
         => Records(files).Select(r => new GenerateItem(Prompt(Required(r.Record, _f.Context, "context_field", r.Location)),

@@ -149,7 +149,7 @@ public class IdiomClozeTests
     public void Documents_without_idioms_are_dropped_and_other_sources_pass_through()
     {
         using var dir = new TempDir();
-        string a = dir.Write("zh.jsonl", "{\"id\":\"a\",\"text\":\"做事要一丝不苟。\"}\n{\"id\":\"b\",\"text\":\"今天天气很好。\"}\n");
+        string a = dir.Write("zh.jsonl", "{\"id\":\"a\",\"text\":\"做事要一丝不苟，这是老师每天都说的话。\"}\n{\"id\":\"b\",\"text\":\"今天天气很好。\"}\n");
         string b = dir.Write("other.jsonl", "{\"id\":\"c\",\"text\":\"no idioms here\"}\n");
         var json = $$"""
             { "input": [{ "type": "jsonl", "paths": [{{Runs.J(a)}}], "source": "zh" }, { "type": "jsonl", "paths": [{{Runs.J(b)}}], "source": "en" }],
@@ -160,6 +160,85 @@ public class IdiomClozeTests
         Assert.Equal(["a/cloze-0", "c"], docs.Select(d => d.Id).ToList());
         Assert.Equal("no idioms here", docs[1].Text);
         Assert.Equal(1, r.Stats.Stages.Single(x => x.Name == "idiom_cloze").Dropped["idiom_cloze.no_idiom"]);
+    }
+
+    [Fact]
+    public void Questions_have_the_minimum_context_and_short_sentences_take_their_neighbours()
+    {
+        var lex = IdiomLexicon.Load(Idioms, "lines");
+        string text = "画蛇添足。\n春天来了。这件事说明了守株待兔的道理。\n他做事一向一丝不苟，从来都不会随便应付了事。";
+        var rng = new SplitMix64(7);
+        var skips = new ClozeSkips();
+        var items = IdiomClozeRules.Make(text, lex, 10, 300, new ContextRule(12, 160), ref rng, [], skips);
+        // The lone idiom line has no context and no neighbour in its paragraph: skipped, counted.
+        Assert.Equal(1, skips.ShortContext);
+        Assert.Equal(2, items.Count);
+        Assert.All(items, it => Assert.True(it.ContextChars >= 12, it.Sentence));
+        Assert.All(items, it => Assert.True(IdiomClozeRules.ContextChars(it.Sentence) == it.ContextChars));
+        // A short sentence takes the previous sentence of its paragraph, never a line before it.
+        Assert.Equal("春天来了。这件事说明了__的道理。", items[0].Sentence);
+        Assert.Equal("他做事一向__，从来都不会随便应付了事。", items[1].Sentence);
+        // With no minimum, the old behaviour: every sentence stands alone.
+        rng = new SplitMix64(7);
+        var loose = IdiomClozeRules.Make(text, lex, 10, 300, new ContextRule(0, 160), ref rng, [], new ClozeSkips());
+        Assert.Contains(loose, it => it.Sentence == "__。");
+    }
+
+    [Fact]
+    public void Stats_count_skipped_candidates_and_context_lengths_on_the_sample()
+    {
+        using var dir = new TempDir();
+        string input = SynthTestData.Sample("zh/web.jsonl.gz");
+        var r = Runs.Run(Runs.PipelineJson(input, dir["o"], $$"""{ "type": "idiom_cloze", "lexicon": {{Runs.J(Idioms)}}, "max_per_document": 20 }"""));
+        var st = r.Stats.Stages.Single(x => x.Name == "idiom_cloze");
+        Assert.True(st.Counters["idiom_cloze.questions"] > 100);
+        Assert.True(st.Counters.GetValueOrDefault("idiom_cloze.skipped.short_context") > 0, string.Join(", ", st.Counters));
+        var h = st.Histograms["context_chars"];
+        Assert.Equal(st.Counters["idiom_cloze.questions"], h.Counts.Sum() + h.Under + h.Over);
+        Assert.Equal(0, h.Counts[0] + h.Counts[1] + h.Counts[2] + h.Under); // nothing below 12 characters
+        foreach (var d in SynthTestData.ReadOutput(dir["o"]))
+            Assert.True(IdiomClozeRules.ContextChars(SynthTestData.Meta(d).GetProperty("sentence").GetString()!) >= 12);
+    }
+
+    [Fact]
+    public void Chid_passages_have_a_candidate_list_and_an_answer_per_blank_and_repeat_with_the_seed()
+    {
+        using var dir = new TempDir();
+        string input = SynthTestData.Sample("zh/web.jsonl.gz");
+        string stage = $$"""{ "type": "idiom_cloze", "lexicon": {{Runs.J(Idioms)}}, "format": "chid", "max_per_document": 3, "seed": 5 }""";
+        var r = Runs.Run(Runs.PipelineJson(input, dir["a"], stage), workers: 1);
+        Runs.Run(Runs.PipelineJson(input, dir["b"], stage), workers: 2);
+        Assert.Equal(Runs.Shards(dir["a"]), Runs.Shards(dir["b"]));
+        var items = SynthTestData.ReadOutput(dir["a"]);
+        Assert.True(items.Count > 50, $"{items.Count} passages");
+        var lexicon = IdiomLexicon.Load(Idioms, "lines").Words.ToHashSet();
+        int multi = 0;
+        foreach (var d in items)
+        {
+            var m = SynthTestData.Meta(d);
+            Assert.Equal("chid", m.GetProperty("format").GetString());
+            string content = m.GetProperty("content").GetString()!;
+            var lists = m.GetProperty("candidates").EnumerateArray().Select(l => l.EnumerateArray().Select(c => c.GetString()!).ToArray()).ToList();
+            var answers = m.GetProperty("answers").EnumerateArray().Select(a => a.GetInt32()).ToList();
+            int blanks = CountOf(content, "#idiom#");
+            Assert.Equal(blanks, lists.Count);
+            Assert.Equal(blanks, answers.Count);
+            if (blanks > 1) multi++;
+            string bare = content.Replace("#idiom#", "\u0000", StringComparison.Ordinal);
+            for (int j = 0; j < lists.Count; j++)
+            {
+                Assert.Equal(7, lists[j].Length);
+                Assert.Equal(7, lists[j].Distinct().Count());
+                Assert.InRange(answers[j], 0, 6);
+                Assert.All(lists[j], c => Assert.Contains(c, lexicon));
+                // No candidate occurs in the passage outside the blanks.
+                Assert.All(lists[j], c => Assert.DoesNotContain(c, bare, StringComparison.Ordinal));
+            }
+            Assert.True(IdiomClozeRules.ContextChars(bare) >= 12);
+        }
+        Assert.True(multi > 0, "some passages have several blanks");
+        Assert.Equal(items.Count, SynthTestData.ReadOutput(dir["a"]).Count);
+        Assert.True(r.Stats.Stages.Single(x => x.Name == "idiom_cloze").Histograms.ContainsKey("context_chars"));
     }
 
     [Fact]
