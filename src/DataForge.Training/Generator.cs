@@ -13,7 +13,8 @@ public static class Generator
     /// <summary>
     /// Up to <paramref name="maxTokens"/> tokens continuing <paramref name="prompt"/> (an empty prompt starts from
     /// <paramref name="eot"/>); generation ends early when the model picks <paramref name="eot"/> (not included) or
-    /// when <paramref name="stop"/>, called after each appended token with the output so far, returns true. With
+    /// when <paramref name="stop"/>, called after each appended token with the output so far (the generator's own list, which
+    /// grows: copy it to keep it), returns true; the token that made it true is kept. With
     /// <paramref name="useCache"/> the prompt is read once into a <see cref="KvCache"/> and each step reads only the new
     /// token; without it every step recomputes the whole window. Both give the same tokens (greedy: token for token).
     /// </summary>
