@@ -102,55 +102,136 @@ public sealed class GptModel : IDisposable
     Tensor Hidden(Tensor ids, bool bf16, bool training)
     {
         var o = Options;
+        long t = ids.shape[1];
+        var (cos, sin) = RopeAt(0, t, bf16);
+        Tensor W(string name) => bf16 ? this[name].to(ScalarType.BFloat16) : this[name];
+        var x = Embed(ids);
+        if (o.EmbeddingDropout > 0 && training) x = Dropout(x, o.EmbeddingDropout);
+        double attentionDropout = training ? o.AttentionDropout : 0.0;
+        double hiddenDropout = training ? o.HiddenDropout : 0.0;
+        for (int i = 0; i < o.NLayers; i++)
+            x = Block(i, x, cos, sin, bf16, W, hiddenDropout, (q, k, v) => CausalAttention(q, k, v, attentionDropout));
+        return Norm(x, "model.norm").to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+    }
+
+    Tensor Embed(Tensor ids)
+    {
         long b = ids.shape[0], t = ids.shape[1];
-        int d = o.DModel, nh = o.NHeads, hd = d / nh;
-        if (t > _ropeLength)
+        return this["model.embed_tokens.weight"].index_select(0, ids.reshape(-1)).view(b, t, Options.DModel);
+    }
+
+    /// <summary>RoPE cos and sin for absolute positions start .. start + count - 1, in the activation type.</summary>
+    (Tensor Cos, Tensor Sin) RopeAt(long start, long count, bool bf16)
+    {
+        if (start + count > _ropeLength)
         {
             _cos.Dispose(); _sin.Dispose();
-            (_cos, _sin) = Rope((int)t);
-            _ropeLength = (int)t;
+            _ropeLength = (int)(start + count);
+            (_cos, _sin) = Rope(_ropeLength);
         }
+        var cos = _cos.narrow(0, start, count);
+        var sin = _sin.narrow(0, start, count);
+        return bf16 ? (cos.to(ScalarType.BFloat16), sin.to(ScalarType.BFloat16)) : (cos, sin);
+    }
+
+    /// <summary>
+    /// One pre-norm block on the residual stream x [B, T, D]. <paramref name="attend"/> takes the rotated queries and
+    /// keys and the values, each [B, H, T, head_dim], and returns the attention output in the same layout: full causal
+    /// attention when training and in <see cref="Forward"/>, attention over the cache in <see cref="ForwardCached"/>.
+    /// </summary>
+    Tensor Block(int layer, Tensor x, Tensor cos, Tensor sin, bool bf16, Func<string, Tensor> W, double hiddenDropout,
+        Func<Tensor, Tensor, Tensor, Tensor> attend)
+    {
+        var o = Options;
+        long b = x.shape[0], t = x.shape[1];
+        int d = o.DModel, nh = o.NHeads, hd = d / nh;
         var act = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        Tensor W(string name) => bf16 ? this[name].to(ScalarType.BFloat16) : this[name];
         Tensor? B(string name) => Has(name) ? W(name) : null;
-        var cos = _cos.narrow(0, 0, t);
-        var sin = _sin.narrow(0, 0, t);
-        if (bf16) { cos = cos.to(ScalarType.BFloat16); sin = sin.to(ScalarType.BFloat16); }
-
-        var wte = this["model.embed_tokens.weight"];
-        var x = wte.index_select(0, ids.reshape(-1)).view(b, t, d);
-        if (o.EmbeddingDropout > 0 && training) x = Dropout(x, o.EmbeddingDropout);
-        for (int i = 0; i < o.NLayers; i++)
+        string p = $"model.layers.{layer}.";
+        var hIn = Norm(x, p + "input_layernorm").to(act);
+        var q = F.linear(hIn, W(p + "self_attn.q_proj.weight"), B(p + "self_attn.q_proj.bias")).view(b, t, nh, hd);
+        var k = F.linear(hIn, W(p + "self_attn.k_proj.weight"), B(p + "self_attn.k_proj.bias")).view(b, t, nh, hd);
+        var v = F.linear(hIn, W(p + "self_attn.v_proj.weight"), B(p + "self_attn.v_proj.bias")).view(b, t, nh, hd);
+        if (o.QkNorm)
         {
-            string p = $"model.layers.{i}.";
-            var hIn = Norm(x, p + "input_layernorm").to(act);
-            var q = F.linear(hIn, W(p + "self_attn.q_proj.weight"), B(p + "self_attn.q_proj.bias")).view(b, t, nh, hd);
-            var k = F.linear(hIn, W(p + "self_attn.k_proj.weight"), B(p + "self_attn.k_proj.bias")).view(b, t, nh, hd);
-            var v = F.linear(hIn, W(p + "self_attn.v_proj.weight"), B(p + "self_attn.v_proj.bias")).view(b, t, nh, hd);
-            if (o.QkNorm)
-            {
-                q = Norm(q, p + "self_attn.q_norm").to(act);
-                k = Norm(k, p + "self_attn.k_norm").to(act);
-            }
-            q = ApplyRope(q.transpose(1, 2), cos, sin);
-            k = ApplyRope(k.transpose(1, 2), cos, sin);
-            v = v.transpose(1, 2);
-            var y = CausalAttention(q, k, v, training ? o.AttentionDropout : 0.0);
-            y = F.linear(y.transpose(1, 2).reshape(b, t, d), W(p + "self_attn.o_proj.weight"));
-            if (o.HiddenDropout > 0 && training) y = Dropout(y, o.HiddenDropout);
-            x = x + y;
-
-            var h2 = Norm(x, p + "post_attention_layernorm").to(act);
-            Tensor m;
-            if (o.Mlp == "swiglu")
-                m = F.silu(F.linear(h2, W(p + "mlp.gate_proj.weight"))) * F.linear(h2, W(p + "mlp.up_proj.weight"));
-            else
-                m = F.gelu(F.linear(h2, W(p + "mlp.up_proj.weight")));
-            m = F.linear(m, W(p + "mlp.down_proj.weight"));
-            if (o.HiddenDropout > 0 && training) m = Dropout(m, o.HiddenDropout);
-            x = x + m;
+            q = Norm(q, p + "self_attn.q_norm").to(act);
+            k = Norm(k, p + "self_attn.k_norm").to(act);
         }
-        return Norm(x, "model.norm").to(act);
+        q = ApplyRope(q.transpose(1, 2), cos, sin);
+        k = ApplyRope(k.transpose(1, 2), cos, sin);
+        v = v.transpose(1, 2);
+        var y = attend(q, k, v);
+        y = F.linear(y.transpose(1, 2).reshape(b, t, d), W(p + "self_attn.o_proj.weight"));
+        if (hiddenDropout > 0) y = Dropout(y, hiddenDropout);
+        x = x + y;
+
+        var h2 = Norm(x, p + "post_attention_layernorm").to(act);
+        Tensor m;
+        if (o.Mlp == "swiglu")
+            m = F.silu(F.linear(h2, W(p + "mlp.gate_proj.weight"))) * F.linear(h2, W(p + "mlp.up_proj.weight"));
+        else
+            m = F.gelu(F.linear(h2, W(p + "mlp.up_proj.weight")));
+        m = F.linear(m, W(p + "mlp.down_proj.weight"));
+        if (hiddenDropout > 0) m = Dropout(m, hiddenDropout);
+        return x + m;
+    }
+
+    /// <summary>
+    /// Logits [B, t_new, V] for the new tokens ids [B, t_new] that follow the cache's cache.Length tokens (inference
+    /// only: no dropout, no gradients). Keys and values of the new tokens are rotated at their absolute positions
+    /// cache.Length .. cache.Length + t_new - 1 and appended to the cache; each new token attends to the cached tokens
+    /// and to the new tokens up to itself. Feeding a sequence in chunks gives the logits <see cref="Forward"/> gives
+    /// for the whole sequence (up to rounding). The cache holds at most cache.Capacity tokens (context_length by
+    /// default): past that a caller starts a new cache on the last context_length tokens, as <see cref="Generator"/> does.
+    /// </summary>
+    public Tensor ForwardCached(Tensor ids, KvCache cache, bool bf16)
+    {
+        using var _ = torch.no_grad();
+        var h = HiddenCached(ids, cache, bf16);
+        return F.linear(h, cache.Weight(this, Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight", bf16));
+    }
+
+    /// <summary><see cref="ForwardCached"/>'s logits of the last new position only, [B, V]: what sampling needs.</summary>
+    internal Tensor ForwardCachedLast(Tensor ids, KvCache cache, bool bf16)
+    {
+        using var _ = torch.no_grad();
+        var h = HiddenCached(ids, cache, bf16);
+        return F.linear(h.select(1, h.shape[1] - 1), cache.Weight(this, Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight", bf16));
+    }
+
+    Tensor HiddenCached(Tensor ids, KvCache cache, bool bf16)
+    {
+        long b = ids.shape[0], t = ids.shape[1];
+        long past = cache.Length;
+        cache.Prepare(this, b, t, bf16);
+        var (cos, sin) = RopeAt(past, t, bf16);
+        var x = Embed(ids);
+        for (int i = 0; i < Options.NLayers; i++)
+        {
+            int layer = i;
+            x = Block(layer, x, cos, sin, bf16, name => cache.Weight(this, name, bf16), 0.0, (q, k, v) =>
+            {
+                var (keys, values) = cache.Append(layer, k, v);
+                return CachedAttention(q, keys, values);
+            });
+        }
+        cache.Advance(t);
+        return Norm(x, "model.norm").to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+    }
+
+    /// <summary>
+    /// Attention of t new queries [B, H, t, D] over s = past + t keys and values, the new ones last. A single query
+    /// may see every key; a block of new queries needs the causal mask aligned to the end (query i sees keys up to
+    /// past + i), which is not what is_causal means when t != s (libtorch aligns that mask to the start). A block
+    /// with nothing before it is ordinary causal attention and takes the same kernel as <see cref="Forward"/>.
+    /// </summary>
+    internal static Tensor CachedAttention(Tensor q, Tensor k, Tensor v)
+    {
+        long t = q.shape[2], s = k.shape[2];
+        if (t == s) return F.scaled_dot_product_attention(q, k, v, null, 0.0, true);
+        if (t == 1) return F.scaled_dot_product_attention(q, k, v, null, 0.0, false);
+        using var visible = torch.ones(t, s, dtype: ScalarType.Bool, device: q.device).tril(s - t);
+        return F.scaled_dot_product_attention(q, k, v, visible, 0.0, false);
     }
 
     /// <summary>Normalisation in fp32 whatever the activation type.</summary>
