@@ -142,7 +142,9 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
         // Keep room for the answer inside the context: the prompt's last tokens are what the model sees.
         int room = Math.Max(1, model.Options.ContextLength - task.MaxTokens);
         if (ids.Length > room) ids = ids[^room..];
-        var output = Generator.Generate(model, ids, task.MaxTokens, task.Temperature, 0, 1.0, (long)(seed >> 1), eot, bf16);
+        // Generation stops as soon as a stop string appears (checked on the text decoded so far).
+        var output = Generator.Generate(model, ids, task.MaxTokens, task.Temperature, 0, 1.0, (long)(seed >> 1), eot, bf16,
+            stop: task.Stop.Count == 0 ? null : tokens => Answers.StopAt(codec.Decode(tokens), task.Stop) >= 0);
         string text = codec.Decode(output);
         int stop = Answers.StopAt(text, task.Stop);
         return stop >= 0 ? text[..stop] : text;
@@ -217,32 +219,20 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
 
     /// <summary>
     /// Size, memory and speed: parameters, the weights file's bytes, the process's peak resident memory, and
-    /// tokens/s of prompt processing (one forward over a 128-token prompt) and of greedy decoding (64 tokens), each after a warm-up.
+    /// tokens/s of prompt processing (a 128-token prompt) and of greedy decoding with the KV cache (64 tokens), after a warm-up.
     /// </summary>
     public EdgeMetrics Edge(string modelDirectory)
     {
         string weights = Path.Combine(modelDirectory, "model.safetensors");
         long bytes = File.Exists(weights) ? new FileInfo(weights).Length : 0;
-        int prompt = Math.Min(128, Math.Max(1, model.Options.ContextLength / 2));
-        var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.VocabSize).Where(i => i != eot).Select(i => (long)i).ToArray();
-        double prefill;
-        using (torch.no_grad())
-        {
-            using var scope = torch.NewDisposeScope();
-            var input = torch.tensor(ids, [1, ids.Length], int64).to(model.Device);
-            model.Forward(input, bf16, training: false).Dispose(); // warm-up
-            var clock = Stopwatch.StartNew();
-            model.Forward(input, bf16, training: false).Dispose();
-            prefill = clock.Elapsed.TotalSeconds;
-        }
-        int decode = Math.Min(64, Math.Max(1, model.Options.ContextLength - ids.Length));
-        Generator.Generate(model, ids.Select(i => (int)i).ToList(), 2, 0, 0, 1.0, 0, -1, bf16); // warm-up
-        var sw = Stopwatch.StartNew();
-        // Greedy, and never stopped by end-of-text: a sequence with no valid id as eot keeps it generating.
-        var generated = Generator.Generate(model, ids.Select(i => (int)i).ToList(), decode, 0, 0, 1.0, 0, -1, bf16);
-        double decodeSeconds = Math.Max(1e-9, sw.Elapsed.TotalSeconds - prefill);
+        int promptLength = Math.Min(128, Math.Max(1, model.Options.ContextLength / 2));
+        // Greedy, and never stopped by end-of-text (no valid id is -1): the prompt once (prefill), then one token per step.
+        var prompt = Enumerable.Range(0, promptLength).Select(i => (i * 7919 + 13) % model.VocabSize).Where(i => i != eot).ToList();
+        int decode = Math.Min(64, Math.Max(1, model.Options.ContextLength - prompt.Count));
+        Generator.GenerateTimed(model, prompt, 2, 0, 0, 1.0, 0, -1, bf16); // warm-up
+        var (generated, prefill, decodeSeconds) = Generator.GenerateTimed(model, prompt, decode, 0, 0, 1.0, 0, -1, bf16);
         return new EdgeMetrics(model.ParameterCount, bytes, Math.Round(PeakMemory.Megabytes(), 1),
-            Math.Round(ids.Length / Math.Max(prefill, 1e-9), 1), Math.Round(generated.Count / decodeSeconds, 1));
+            Math.Round(prompt.Count / Math.Max(prefill, 1e-9), 1), Math.Round(Math.Max(0, generated.Count - 1) / Math.Max(decodeSeconds, 1e-9), 1));
     }
 }
 
