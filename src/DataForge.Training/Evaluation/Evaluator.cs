@@ -29,9 +29,7 @@ public sealed record EvalReport(string Model, string ModelName, string TasksFile
     public void Write(string directory)
     {
         Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, FileName), tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json) + "\n");
-        File.Move(tmp, path, overwrite: true);
+        JsonFiles.WriteAtomic(Path.Combine(directory, FileName), w => JsonSerializer.Serialize(w, this, Json));
     }
 
     /// <summary>task/metric -> value, as training's metrics.jsonl records task results.</summary>
