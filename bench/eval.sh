@@ -5,7 +5,9 @@
 # tied embeddings), trained for STEPS steps with `dataforge train` on real English text tokenized by a BPE-8192 tokenizer
 # that `dataforge tokenizer train` learns from the same text. Items: 500 next-sentence items from held-out text
 # (bench/eval_items.py). tokens/s = input tokens of all scored sequences (padding excluded) / the scoring time:
-# the task's seconds in eval.json (model loading excluded), and the PyTorch loop's wall time.
+# the task's seconds in eval.json (model loading excluded), and the PyTorch loop's wall time. PyTorch runs twice per
+# repetition: as lm-evaluation-harness scores (log_softmax over every position's logits) and with --scored-rows
+# (only the scored positions through the output projection, as DataForge's Scorer does).
 #   bench/eval.sh [REPS] [STEPS]     STEPS (12) training steps; REPS (3) runs of each side, alternating under the CPU lock; median of each
 #   BEFORE=DIR bench/eval.sh         also times the dataforge.dll in DIR (a copy of an earlier build) in each repetition
 # Needs Debian python3-torch with libopenblas0-openmp, python3-numpy, and linux-doc-6.1 perl-doc python3.11-doc
@@ -74,8 +76,10 @@ print(json.dumps({"impl": sys.argv[1], "items": t["n"], "sequences": len(spans["
                   "acc": t["value"], "acc_norm": acc_norm, "load1": float(open("/proc/loadavg").read().split()[0])}))
 PY
   done
-  $LOCK $PY bench/eval_torch.py "$MODEL" "$OUT/eval-spans.json" --threads 2 | \
-    $PY -c "import json,sys; d=json.loads(sys.stdin.read()); d['load1']=float(open('/proc/loadavg').read().split()[0]); print(json.dumps(d))"
+  for rows in "" --scored-rows; do
+    $LOCK $PY bench/eval_torch.py "$MODEL" "$OUT/eval-spans.json" --threads 2 $rows | \
+      $PY -c "import json,sys; d=json.loads(sys.stdin.read()); d['load1']=float(open('/proc/loadavg').read().split()[0]); print(json.dumps(d))"
+  done
 done | tee "$OUT/eval-runs.jsonl"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -84,8 +88,10 @@ $PY - "$OUT/eval-runs.jsonl" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 med = lambda impl: statistics.median(r["tokens_per_s"] for r in runs if r["impl"] == impl)
-pt = statistics.median(r["tokens_per_s"] for r in runs if r["impl"].startswith("pytorch"))
-out = {"dataforge_tokens_per_s": med("dataforge"), "pytorch_tokens_per_s": pt, "ratio": round(med("dataforge") / pt, 2)}
+pt = statistics.median(r["tokens_per_s"] for r in runs if r["impl"].startswith("pytorch") and "scored-rows" not in r["impl"])
+ptr = statistics.median(r["tokens_per_s"] for r in runs if r["impl"].startswith("pytorch") and "scored-rows" in r["impl"])
+out = {"dataforge_tokens_per_s": med("dataforge"), "pytorch_tokens_per_s": pt, "ratio": round(med("dataforge") / pt, 2),
+       "pytorch_scored_rows_tokens_per_s": ptr, "ratio_scored_rows": round(med("dataforge") / ptr, 2)}
 if any(r["impl"] == "dataforge-before" for r in runs):
     out["before_tokens_per_s"] = med("dataforge-before")
     out["before_ratio"] = round(med("dataforge-before") / pt, 2)

@@ -3,8 +3,10 @@
 `dataforge-bench choice-spans`) with DataForge's own weights (model.safetensors, read directly) in the mirrored
 model (bench/gpt_torch.py), in the same batches, padded on the right the same way, under torch.no_grad(), as
 lm-evaluation-harness does it: logits of the whole batch, log_softmax over the vocabulary, the targets' entries at
-the continuation's positions summed. Checks each sequence's log-likelihood against DataForge's.
-Usage: eval_torch.py MODEL_DIR SPANS.json [--threads 2]
+the continuation's positions summed. --scored-rows does what DataForge's Scorer does instead: only the scored
+positions' hidden states go through the output projection and log_softmax. Checks each sequence's log-likelihood
+against DataForge's.
+Usage: eval_torch.py MODEL_DIR SPANS.json [--threads 2] [--scored-rows]
 Prints one JSON line: tokens_per_s (input tokens of all sequences / seconds of the scoring loop), max_abs_diff."""
 import argparse, json, os, struct, sys, time
 import numpy as np
@@ -18,6 +20,7 @@ p = argparse.ArgumentParser()
 p.add_argument("model")
 p.add_argument("spans")
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--scored-rows", action="store_true")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 
@@ -71,6 +74,17 @@ with torch.no_grad():
         ids = torch.zeros(len(idx), n, dtype=torch.long)
         for b, i in enumerate(idx):
             ids[b, : len(spans[i]["input"])] = torch.tensor(spans[i]["input"])
+        if a.scored_rows:
+            rows = [b * n + j for b, i in enumerate(idx) for j in range(spans[i]["from"], len(spans[i]["input"]))]
+            tgt = torch.tensor([t for i in idx for t in spans[i]["targets"][spans[i]["from"]:]], dtype=torch.long)
+            h = model.hidden(ids).reshape(-1, model.emb.weight.shape[1])[torch.tensor(rows, dtype=torch.long)]
+            lp = F.log_softmax(F.linear(h, model.emb.weight).float(), -1).gather(1, tgt[:, None])[:, 0].double().tolist()
+            r = 0
+            for i in idx:
+                k = max(0, len(spans[i]["input"]) - spans[i]["from"])
+                ours[i] = sum(lp[r: r + k])
+                r += k
+            continue
         logp = F.log_softmax(model.logits(ids).float(), -1)
         for b, i in enumerate(idx):
             s = spans[i]
@@ -88,7 +102,7 @@ for c, g in zip(task["choices"], task["gold"]):
     s = ours[at: at + c]
     at += c
     right += int(max(range(c), key=lambda j: (s[j], -j)) == g)
-print(json.dumps({"impl": "pytorch " + torch.__version__, "items": task["items"], "sequences": len(spans),
+print(json.dumps({"impl": "pytorch " + torch.__version__ + (" scored-rows" if a.scored_rows else ""), "items": task["items"], "sequences": len(spans),
                   "input_tokens": task["input_tokens"], "seconds": round(seconds, 3),
                   "tokens_per_s": round(task["input_tokens"] / seconds, 1), "acc": right / task["items"],
                   "max_abs_diff": diff}))
