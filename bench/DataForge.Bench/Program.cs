@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "synth-gen" => SynthBench.Generate(args[1..]),
     "idiom-match" => SynthBench.IdiomMatch(args[1..]),
     "gen-quality" => QualityCorpus.Generate(args[1..]),
+    "choice-spans" => ChoiceSpans.Export(args[1..]),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
         "       dataforge-bench gen-dups --out FILE.jsonl --docs N [--seed S] [--dup-fraction F] [--max-edit E]\n" +
         "       dataforge-bench synth-gen [--count N]\n" +
         "       dataforge-bench idiom-match --input ZH.jsonl[.gz] --lexicon FILE [--format lines|jieba] [--synthetic N]\n" +
-        "       dataforge-bench gen-quality --out DIR [--seed S]");
+        "       dataforge-bench gen-quality --out DIR [--seed S]\n" +
+        "       dataforge-bench choice-spans --model DIR --tasks TASKS.json --out FILE.json");
     return 2;
 }

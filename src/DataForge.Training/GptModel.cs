@@ -92,6 +92,9 @@ public sealed class GptModel : IDisposable
         return F.linear(h, OutputWeight(bf16));
     }
 
+    /// <summary>Logits [N, V] of final hidden states [N, D] (from <see cref="Hidden"/>): the output projection alone.</summary>
+    public Tensor Output(Tensor hidden, bool bf16) => F.linear(hidden, OutputWeight(bf16));
+
     Tensor OutputWeight(bool bf16)
     {
         var w = this[Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"];
@@ -99,7 +102,7 @@ public sealed class GptModel : IDisposable
     }
 
     /// <summary>The final normalised hidden states [B, T, D] in the activation type.</summary>
-    Tensor Hidden(Tensor ids, bool bf16, bool training)
+    public Tensor Hidden(Tensor ids, bool bf16, bool training)
     {
         var o = Options;
         long t = ids.shape[1];

@@ -43,7 +43,13 @@ public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchS
     }
 
     /// <summary>log P(continuation | context) for each request, in request order.</summary>
-    public List<SpanScore> Loglikelihood(IReadOnlyList<(string Context, string Continuation)> requests)
+    public List<SpanScore> Loglikelihood(IReadOnlyList<(string Context, string Continuation)> requests) => Score(Spans(requests));
+
+    /// <summary>
+    /// The sequences that <see cref="Loglikelihood"/> scores, in request order: context + continuation cut to the
+    /// model's context length from the left, each position predicting the next token, counted from the continuation's first.
+    /// </summary>
+    public List<Span> Spans(IReadOnlyList<(string Context, string Continuation)> requests)
     {
         var spans = new List<Span>(requests.Count);
         foreach (var (c, x) in requests)
@@ -56,7 +62,7 @@ public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchS
             var targets = all[(start + 1)..];
             spans.Add(new Span(input, targets, Math.Max(0, input.Length - cont.Length)));
         }
-        return Score(spans);
+        return spans;
     }
 
     /// <summary>
@@ -80,36 +86,77 @@ public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchS
         return spans;
     }
 
-    /// <summary>Scores spans in batches of similar length (longest first); results in span order.</summary>
-    public List<SpanScore> Score(IReadOnlyList<Span> spans)
+    /// <summary>
+    /// The batches <see cref="Score"/> runs, as indices into <paramref name="spans"/>: longest first (ties in span
+    /// order), at most batch_size each, and fewer when the longest sequence's logits would pass about 256 MB.
+    /// </summary>
+    public List<int[]> Batches(IReadOnlyList<Span> spans)
     {
-        var results = new SpanScore[spans.Count];
         var order = Enumerable.Range(0, spans.Count).OrderByDescending(i => spans[i].Input.Length).ThenBy(i => i).ToArray();
         // Logits are batch x length x vocab floats: keep a batch's near 256 MB whatever the vocabulary.
         long perSequence = (long)Math.Max(1, spans.Count == 0 ? 1 : spans[order[0]].Input.Length) * model.VocabSize * 4;
         int batch = (int)Math.Clamp((256L << 20) / perSequence, 1, batchSize);
+        var batches = new List<int[]>();
+        for (int s = 0; s < order.Length; s += batch) batches.Add(order.AsSpan(s, Math.Min(batch, order.Length - s)).ToArray());
+        return batches;
+    }
+
+    /// <summary>Scores spans in batches of similar length (longest first); results in span order.</summary>
+    public List<SpanScore> Score(IReadOnlyList<Span> spans)
+    {
+        var results = new SpanScore[spans.Count];
         using var _ = torch.no_grad();
-        for (int s = 0; s < order.Length; s += batch)
+        foreach (var idx in Batches(spans))
         {
-            var idx = order.AsSpan(s, Math.Min(batch, order.Length - s)).ToArray();
             int len = idx.Max(i => spans[i].Input.Length);
             var ids = new long[idx.Length * len];
-            for (int b = 0; b < idx.Length; b++)
-                for (int j = 0; j < spans[idx[b]].Input.Length; j++) ids[b * len + j] = spans[idx[b]].Input[j];
-            using var scope = torch.NewDisposeScope();
-            var input = torch.tensor(ids, [idx.Length, len], int64).to(model.Device);
-            var logp = model.Forward(input, bf16, training: false).to(ScalarType.Float32).log_softmax(-1).cpu();
-            var top = logp.argmax(-1);
+            // The rows that count (position From.. of each sequence, as rows of the flattened batch) and their targets.
+            int rows = idx.Sum(i => Math.Max(0, spans[i].Input.Length - spans[i].From));
+            var rowIndex = new long[rows];
+            var targets = new long[rows];
+            int r = 0;
             for (int b = 0; b < idx.Length; b++)
             {
                 var sp = spans[idx[b]];
-                int n = sp.Input.Length - sp.From;
-                if (n <= 0) { results[idx[b]] = new SpanScore(0, true, 0); continue; }
-                var targets = torch.tensor(sp.Targets.AsSpan(sp.From, n).ToArray().Select(t => (long)t).ToArray(), [n, 1], int64);
-                var rows = logp[b].narrow(0, sp.From, n);
-                double lp = rows.gather(1, targets).to(ScalarType.Float64).sum().item<double>();
-                bool greedy = top[b].narrow(0, sp.From, n).eq(targets.squeeze(1)).all().item<bool>();
-                results[idx[b]] = new SpanScore(lp, greedy, n);
+                for (int j = 0; j < sp.Input.Length; j++) ids[b * len + j] = sp.Input[j];
+                for (int j = sp.From; j < sp.Input.Length; j++) { rowIndex[r] = (long)b * len + j; targets[r++] = sp.Targets[j]; }
+            }
+            var logProbs = new double[rows];
+            var greedy = new bool[rows];
+            using (var scope = torch.NewDisposeScope())
+            {
+                var input = torch.tensor(ids, [idx.Length, len], int64).to(model.Device);
+                var hidden = model.Hidden(input, bf16, training: false);
+                if (rows > 0)
+                {
+                    // Only the counted positions go through the output projection and log-softmax (a multiple-choice
+                    // continuation is a few tokens of a long sequence), in chunks of about 2M logits that stay in cache.
+                    var h = hidden.reshape(-1, hidden.shape[^1]).index_select(0, torch.tensor(rowIndex, int64).to(model.Device));
+                    var tgt = torch.tensor(targets, [rows, 1], int64).to(model.Device);
+                    long chunk = Math.Max(1, (1L << 21) / model.VocabSize);
+                    var lp = new List<Tensor>();
+                    var top = new List<Tensor>();
+                    for (long s = 0; s < rows; s += chunk)
+                    {
+                        long c = Math.Min(chunk, rows - s);
+                        var logits = model.Output(h.narrow(0, s, c), bf16).to(ScalarType.Float32);
+                        var t = tgt.narrow(0, s, c);
+                        lp.Add(logits.log_softmax(-1).gather(1, t).squeeze(1));
+                        top.Add(logits.argmax(-1).eq(t.squeeze(1)));
+                    }
+                    torch.cat(lp, 0).to(ScalarType.Float64).cpu().data<double>().CopyTo(logProbs);
+                    torch.cat(top, 0).cpu().data<bool>().CopyTo(greedy);
+                }
+            }
+            r = 0;
+            for (int b = 0; b < idx.Length; b++)
+            {
+                var sp = spans[idx[b]];
+                int n = Math.Max(0, sp.Input.Length - sp.From);
+                double sum = 0;
+                bool all = true;
+                for (int j = 0; j < n; j++, r++) { sum += logProbs[r]; all &= greedy[r]; }
+                results[idx[b]] = new SpanScore(sum, all, n);
             }
         }
         return [.. results];
