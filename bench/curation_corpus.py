@@ -14,7 +14,7 @@ raw.jsonl (deliberately uncleaned, the way a crawl arrives; flowing paragraphs o
     NEWS.Debian.gz, and /usr/share/common-licenses/* (many are exact or near duplicates of each other); the first
     two sections of each, as a crawl would keep one page of a long upstream changelog.
 heldout.jsonl: passages of 60-250 words of prose from the held-out files only (paragraphs of sentences, no code,
-  tables or markup lines; reStructuredText roles reduced to their text).
+  tables or markup lines; reStructuredText roles reduced to their text), in a seeded random order.
 next_sentence.jsonl: hellaswag-form items from the held-out passages: ctx = the passage's first sentences,
   endings = its next sentence and three sentences of other held-out passages (seeded), label = the true one.
 
@@ -130,6 +130,8 @@ for p in held_files:
             if n <= 250:
                 passages.append({"id": f"{p}#{len(passages)}", "text": " ".join(cur), "source": source_of(p)})
             cur = []
+# seeded shuffle, so that a task's `limit` (the first N records) samples every manual, not the first in path order
+random.Random(seed).shuffle(passages)
 with open(os.path.join(out, "heldout.jsonl"), "w", encoding="utf-8") as f:
     for d in passages:
         f.write(json.dumps(d, ensure_ascii=False) + "\n")
