@@ -71,6 +71,7 @@ echo "== train and evaluate: $STEPS steps x $MICRO x $CTX tokens; arms side by s
 arm_run() { # arm seed
   local arm=$1 seed=$2 run=$C/runs/$1-s$2
   [ -f "$run/eval/eval.json" ] && { echo "  $arm seed $seed: done before"; return; }
+  # a run whose training finished (final/ written) is only evaluated again
   cat > "$C/train-$arm-s$seed.json" <<JSON
 { "\$schema": "../../../schemas/train.schema.json", "name": "$arm-s$seed", "output": "$run", "seed": $seed,
   "steps": $STEPS, "threads": $TRAIN_THREADS, "precision": "fp32",
@@ -82,10 +83,10 @@ arm_run() { # arm seed
   "phases": [ { "name": "main", "sources": [ { "path": "$C/tokens-$arm/main", "max_epochs": 4 } ] } ],
   "eval": { "every": 0, "batches": 8, "log_every": 10, "checkpoint_every": 0, "sample_prompts": [] } }
 JSON
-  /usr/bin/time -o "$C/time-train-$arm-s$seed.txt" -f "%e s wall, %U s user, %M KB peak" \
+  [ -f "$run/final/model.safetensors" ] || /usr/bin/time -o "$C/time-train-$arm-s$seed.txt" -f "%e s wall, %U s user, %M KB peak" \
     $DF train "$C/train-$arm-s$seed.json" --overwrite >"$C/train-$arm-s$seed.log" 2>&1
   /usr/bin/time -o "$C/time-eval-$arm-s$seed.txt" -f "%e s wall, %U s user, %M KB peak" \
-    $DF eval --model "$run/final" --tasks bench/curation-tasks.json >"$C/eval-$arm-s$seed.log" 2>&1
+    $DF eval --model "$run/final" --tasks bench/curation-tasks.json --threads "$TRAIN_THREADS" >"$C/eval-$arm-s$seed.log" 2>&1
   echo "  $arm seed $seed: train $(cat "$C/time-train-$arm-s$seed.txt"); eval $(cat "$C/time-eval-$arm-s$seed.txt")"
 }
 for seed in $SEEDS; do
