@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Curation effect: the same small model trained on a raw corpus and on that corpus after the Track-2 English
-# curation, each on the same token budget with 3 seeds, evaluated on a clean held-out set (perplexity, bits per
+# curation (arm "curated": rules, dedup, quality top 15%; arm "filtered": the same without the top fraction),
+# each on the same token budget with 3 seeds, evaluated on a clean held-out set (perplexity, bits per
 # byte) and a next-sentence choice task made from it; `dataforge report` compares the runs side by side.
-#   bench/curation.sh              everything: corpus, curation, tokenizer, mixes, 2 arms x 3 seeds, eval, report, table
+#   bench/curation.sh              everything: corpus, curation, tokenizer, mixes, 3 arms x 3 seeds, eval, report, table
 #   bench/curation.sh table        only the table of the runs already evaluated
-# Environment: STEPS (150), SEEDS ("1 2 3"), ARMS ("raw curated"), THREADS (2, curation/tokenizer/mix),
+# Environment: STEPS (200), SEEDS ("1 2 3"), ARMS ("raw curated filtered"), THREADS (2, curation/tokenizer/mix),
 # TRAIN_THREADS (1 per arm; the arms of a seed train side by side), DMODEL (128).
 # Corpus (bench/curation_corpus.py): real English from Debian packages plus their changelogs, copyright files and
 # licences as boilerplate. Needs: apt-get install linux-doc-6.1 perl-doc python3.11-doc postgresql-doc-15
@@ -15,9 +16,9 @@ source bench/common.sh
 PY=/usr/bin/python3
 C=$OUT/curation
 CD=$DATA/curation
-STEPS=${STEPS:-150}
+STEPS=${STEPS:-200}
 SEEDS=${SEEDS:-1 2 3}
-ARMS=${ARMS:-raw curated}
+ARMS=${ARMS:-raw curated filtered}
 THREADS=${THREADS:-2}
 TRAIN_THREADS=${TRAIN_THREADS:-1}   # the arms train side by side, one thread each
 DMODEL=${DMODEL:-128}
@@ -45,7 +46,19 @@ echo "== quality classifier (samples/quality), then the Track-2 English curation
 timed "$C/quality.log" $DF quality train --positive samples/quality/positive.jsonl --negative samples/quality/negative.jsonl \
   --out "$C/quality.zip"
 timed "$C/curate.log" $DF run bench/curation-track2-en.json --output "$C/curated" --workers "$THREADS" --overwrite
-head -1 "$C/curate.log"
+grep "documents in" "$C/curate.log"
+if [[ " $ARMS " == *" filtered "* ]]; then
+  echo "== the same curation without the quality top fraction (rules, dedup, length, quality score only)"
+  $PY - bench/curation-track2-en.json "$C/track2-en-filters.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["name"] += "-filters"
+p["stages"] = [s for s in p["stages"] if s["type"] != "quality_filter"]
+json.dump(p, open(sys.argv[2], "w"), indent=1)
+PY
+  timed "$C/filter.log" $DF run "$C/track2-en-filters.json" --output "$C/filtered" --workers "$THREADS" --overwrite
+  grep "documents in" "$C/filter.log"
+fi
 
 echo "== tokenizer (byte-level BPE 8192, trained on the raw corpus, which contains the curated one)"
 timed "$C/tokenizer.log" $DF tokenizer train --input "$CD/raw.jsonl" --vocab-size 8192 --out "$C/tokenizer" --threads "$THREADS" \
@@ -53,7 +66,7 @@ timed "$C/tokenizer.log" $DF tokenizer train --input "$CD/raw.jsonl" --vocab-siz
 
 echo "== mixes: one phase of $BUDGET tokens per arm, at most 4 epochs of any document"
 for arm in $ARMS; do
-  case $arm in raw) src=$CD/raw.jsonl ;; curated) src=$C/curated ;; esac
+  case $arm in raw) src=$CD/raw.jsonl ;; curated) src=$C/curated ;; filtered) src=$C/filtered ;; esac
   cat > "$C/mix-$arm.json" <<JSON
 { "\$schema": "../../../schemas/mix.schema.json", "name": "curation-$arm", "seed": 42,
   "tokenizer": "$C/tokenizer", "output": "$C/tokens-$arm", "format": "nanogpt", "val_fraction": 0.05,
