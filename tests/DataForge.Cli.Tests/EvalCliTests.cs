@@ -44,6 +44,22 @@ public class EvalCliTests
         Assert.True(lcode == 0, lerr);
         using var lim = JsonDocument.Parse(File.ReadAllBytes(dir["lim/eval.json"]));
         Assert.Equal(1, lim.RootElement.GetProperty("tasks").EnumerateArray().First(t => t.GetProperty("name").GetString() == "mc").GetProperty("n").GetInt32());
+
+        // --threads 1: the same scores, and libtorch's thread count is restored afterwards.
+        int before = TorchSharp.torch.get_num_threads();
+        var (tcode, _, terr) = CliTests.Cli("eval", "--model", dir["run/final"], "--tasks", tasks, "--tokenizer", dir["bytes"], "--threads", "1", "--out", dir["one"]);
+        Assert.True(tcode == 0, terr);
+        Assert.Equal(before, TorchSharp.torch.get_num_threads());
+        using var one = JsonDocument.Parse(File.ReadAllBytes(dir["one/eval.json"]));
+        static Dictionary<string, double> Values(JsonElement r) => r.GetProperty("tasks").EnumerateArray()
+            .ToDictionary(t => $"{t.GetProperty("name").GetString()}/{t.GetProperty("metric").GetString()}", t => t.GetProperty("value").GetDouble());
+        var a = Values(root);
+        var b = Values(one.RootElement);
+        Assert.Equal(a.Keys, b.Keys);
+        foreach (var k in a.Keys) Assert.True(Math.Abs(a[k] - b[k]) <= 1e-4 * Math.Max(1, Math.Abs(a[k])), $"{k}: {a[k]} vs {b[k]}");
+        var (ncode, _, nerr) = CliTests.Cli("eval", "--model", dir["run/final"], "--tasks", tasks, "--threads", "-1");
+        Assert.Equal(2, ncode);
+        Assert.Contains("--threads must be >= 0", nerr);
     }
 
     [Fact]
