@@ -225,6 +225,22 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void Perplexity_of_a_token_directory_equals_that_of_the_same_text()
+    {
+        using var dir = new TempDir();
+        Fixtures.TokenDir(dir, "tok", "unused", "The quick brown fox jumps over the lazy dog.");
+        Write(dir, "same.jsonl", [new { text = "The quick brown fox jumps over the lazy dog." }]);
+        var tasks = EvalTasks.Load(dir.Write("t.json", """
+            { "tasks": [ { "name": "dir", "kind": "perplexity", "data": ["tok"], "window": 8, "stride": 3 },
+                         { "name": "text", "kind": "perplexity", "data": ["same.jsonl"], "window": 8, "stride": 3 } ] }
+            """));
+        using var m = Model(vocab: 257);
+        var r = new Evaluator(m, new ByteCodec(), 256, tasks).Run();
+        foreach (var metric in new[] { "loss", "bits_per_byte" })
+            Assert.Equal(r.Single(x => x.Name == "text" && x.Metric == metric).Value, r.Single(x => x.Name == "dir" && x.Metric == metric).Value, 9);
+    }
+
+    [Fact]
     public void Generate_tasks_extract_and_check_answers()
     {
         using var dir = new TempDir();

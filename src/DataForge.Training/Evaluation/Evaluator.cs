@@ -180,17 +180,28 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
         var tokenDirs = task.Data.Select(d => Path.GetFullPath(Path.Combine(tasks.BaseDirectory, d))).Where(Directory.Exists).ToList();
         foreach (var dir in tokenDirs)
         {
-            // A token directory's val.bin: documents separated by end-of-text; each is scored as a text document is.
+            // A token directory's val.bin: documents separated by end-of-text, each scored as a text document is;
+            // read in chunks, so memory holds one chunk and the current document, not the file.
             using var file = new TokenDir(dir).Open("val");
-            var buf = new long[file.Count];
-            file.Read(0, buf);
+            var chunk = new long[Math.Min(file.Count, 1L << 20)];
             var doc = new List<int>();
-            for (long i = 0; i <= buf.Length && (max == 0 || docs < max); i++)
+            void EndDocument()
             {
-                if (i < buf.Length && buf[i] != eot) { doc.Add((int)buf[i]); continue; }
-                if (doc.Count > 0) { Add(Path.GetFileName(dir), [eot, .. doc, eot], Encoding.UTF8.GetByteCount(codec.Decode(doc))); docs++; }
+                if (doc.Count > 0 && (max == 0 || docs < max))
+                {
+                    Add(Path.GetFileName(dir), [eot, .. doc, eot], Encoding.UTF8.GetByteCount(codec.Decode(doc)));
+                    docs++;
+                }
                 doc.Clear();
             }
+            for (long at = 0; at < file.Count && (max == 0 || docs < max); at += chunk.Length)
+            {
+                var span = chunk.AsSpan(0, (int)Math.Min(chunk.Length, file.Count - at));
+                file.Read(at, span);
+                foreach (long t in span)
+                    if (t == eot) EndDocument(); else doc.Add((int)t);
+            }
+            EndDocument();
         }
         var files = task.Data.Where(d => !tokenDirs.Contains(Path.GetFullPath(Path.Combine(tasks.BaseDirectory, d)))).ToList();
         if (files.Count > 0)
