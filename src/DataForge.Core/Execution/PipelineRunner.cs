@@ -35,7 +35,7 @@ public static class PipelineRunner
             foreach (var spec in src.Plan(planCtx))
                 partitions.Add((src, spec with { Index = partitions.Count }));
         var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
-            .Select(f => { var fi = new FileInfo(f); return $"{f}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}"; }).ToList();
+            .Select(FileIdentity.Stamp).ToList();
 
         using var outputLock = OutputLock.Acquire(outDir, "run");
         try

@@ -37,6 +37,16 @@ public static partial class FileIdentity
         return RealPath(path) ?? Path.GetFullPath(path);
     }
 
+    /// <summary>
+    /// What a resumed command checks has not changed about an input: full path, size and modification time
+    /// ("path|bytes|ticks"), as written in the run identity of <c>run</c> and <c>mix</c>.
+    /// </summary>
+    public static string Stamp(string path)
+    {
+        var fi = new FileInfo(path);
+        return $"{fi.FullName}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}";
+    }
+
     /// <summary>The absolute path with every symbolic link resolved, or null when it cannot be resolved (missing, loop).</summary>
     public static string? RealPath(string path)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DataForge.Execution;
+using DataForge.IO;
 
 namespace DataForge.Tokenization.Mixing;
 
@@ -159,7 +160,7 @@ public sealed class MixOutput
             sources.Add(new JsonObject
             {
                 ["name"] = s.Name, ["path"] = s.Path, ["bucket_column"] = s.BucketColumn, ["max_epochs"] = s.MaxEpochs,
-                ["files"] = new JsonArray(sourceFiles[i].Select(f => (JsonNode)Stamp(f)).ToArray()),
+                ["files"] = new JsonArray(sourceFiles[i].Select(f => (JsonNode)FileIdentity.Stamp(f)).ToArray()),
             });
         }
         var phases = new JsonArray(config.Phases.Select(p => (JsonNode)new JsonObject
@@ -173,17 +174,11 @@ public sealed class MixOutput
         var identity = new JsonObject
         {
             ["name"] = config.Name, ["tokenizer"] = config.Tokenizer,
-            ["tokenizer_files"] = new JsonArray(tokenizerFiles.Select(f => (JsonNode)Stamp(f)).ToArray()),
+            ["tokenizer_files"] = new JsonArray(tokenizerFiles.Select(f => (JsonNode)FileIdentity.Stamp(f)).ToArray()),
             ["seed"] = config.Seed, ["format"] = config.Format, ["val_fraction"] = config.ValFraction, ["on_shortfall"] = config.OnShortfall,
             ["sources"] = sources, ["phases"] = phases,
         };
         return identity.ToJsonString();
-    }
-
-    static string Stamp(string file)
-    {
-        var fi = new FileInfo(file);
-        return $"{fi.FullName}|{fi.Length}|{fi.LastWriteTimeUtc.Ticks}";
     }
 
     /// <summary>

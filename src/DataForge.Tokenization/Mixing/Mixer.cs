@@ -196,9 +196,7 @@ public static class Mixer
             }
             var report = Report(name, tokenizer, seed, settings, plan, realised, docsTaken, streams, phaseMeta);
             // Atomically and last: its presence says every phase is written.
-            string path = Path.Combine(stagingDir, ReportFile), tmp = Path.Combine(stagingDir, "." + ReportFile + ".tmp");
-            File.WriteAllText(tmp, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            File.Move(tmp, path, overwrite: true);
+            JsonFiles.WriteAtomic(Path.Combine(stagingDir, ReportFile), w => report.WriteTo(w));
             return MixResult.FromReport(report, clock.Elapsed.TotalSeconds);
         }
         finally
