@@ -88,12 +88,13 @@ public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchS
 
     /// <summary>
     /// The batches <see cref="Score"/> runs, as indices into <paramref name="spans"/>: longest first (ties in span
-    /// order), at most batch_size each, and fewer when the longest sequence's logits would pass about 256 MB.
+    /// order), at most batch_size each, and fewer when a batch of the longest sequence's logits would pass about 256 MB.
     /// </summary>
     public List<int[]> Batches(IReadOnlyList<Span> spans)
     {
         var order = Enumerable.Range(0, spans.Count).OrderByDescending(i => spans[i].Input.Length).ThenBy(i => i).ToArray();
-        // Logits are batch x length x vocab floats: keep a batch's near 256 MB whatever the vocabulary.
+        // Bounds the batch by its worst case, every position counted (perplexity): its log-probabilities over the
+        // vocabulary, chunked in Score, and the rows gathered for them stay near 256 MB whatever the vocabulary.
         long perSequence = (long)Math.Max(1, spans.Count == 0 ? 1 : spans[order[0]].Input.Length) * model.VocabSize * 4;
         int batch = (int)Math.Clamp((256L << 20) / perSequence, 1, batchSize);
         var batches = new List<int[]>();
