@@ -103,6 +103,7 @@ public sealed class TaskData
         return items;
     }
 
+    /// <summary>The elements at a field path: those of the first alternative (separated by |) that is present.</summary>
     static List<JsonElement> Elements(JsonElement root, string path)
     {
         foreach (var alternative in path.Split('|'))
@@ -168,20 +169,15 @@ public sealed class TaskData
     /// <summary>The string values at a field path (numbers and booleans as their JSON text); null when absent.</summary>
     internal static List<string>? Strings(JsonElement root, string path)
     {
-        foreach (var alternative in path.Split('|'))
+        var found = Elements(root, path);
+        if (found.Count == 0) return null;
+        var values = new List<string>();
+        foreach (var e in found)
         {
-            var found = new List<JsonElement>();
-            Collect(root, alternative.Split('.'), 0, found);
-            if (found.Count == 0) continue;
-            var values = new List<string>();
-            foreach (var e in found)
-            {
-                if (e.ValueKind == JsonValueKind.Array) values.AddRange(e.EnumerateArray().Select(Text));
-                else values.Add(Text(e));
-            }
-            return values;
+            if (e.ValueKind == JsonValueKind.Array) values.AddRange(e.EnumerateArray().Select(Text));
+            else values.Add(Text(e));
         }
-        return null;
+        return values;
     }
 
     static string Text(JsonElement e) => e.ValueKind switch
