@@ -83,7 +83,7 @@ static class SynthBench
         for (int i = 0; i < texts.Count; i++)
         {
             var rng = new SplitMix64(Seeds.DeriveForIndex(1, (ulong)i));
-            questions += IdiomClozeRules.Make(texts[i], lex, 3, 300, ref rng, scratch).Count;
+            questions += IdiomClozeRules.Make(texts[i], lex, 3, 300, new ContextRule(12, 160), ref rng, scratch, new ClozeSkips()).Count;
         }
         double cloze = sw.Elapsed.TotalSeconds;
         Console.WriteLine($"| {lex.Count} | {utf8 / 1e6:F0} | {matches} | {match:F2} | {utf8 / 1e6 / match:F0} | {questions} | {cloze:F2} | {utf8 / 1e6 / cloze:F0} |");

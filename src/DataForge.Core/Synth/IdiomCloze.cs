@@ -203,11 +203,10 @@ public static partial class IdiomClozeRules
         return (options, k);
     }
 
-    /// <summary>Questions for one document, in document order, at most <paramref name="max"/>.</summary>
-    public static List<ClozeItem> Make(string text, IdiomLexicon lex, int max, int maxSentenceChars, ref SplitMix64 rng, List<(int Start, int Pattern)> scratch)
-        => Make(text, lex, max, maxSentenceChars, new ContextRule(0, maxSentenceChars), ref rng, scratch, new ClozeSkips());
-
-    /// <summary>Questions for one document under a context rule; candidates without enough context or distractors are counted in <paramref name="skips"/>.</summary>
+    /// <summary>
+    /// Questions for one document, in document order, at most <paramref name="max"/>, under a context rule;
+    /// candidates without enough context or distractors are counted in <paramref name="skips"/>.
+    /// </summary>
     public static List<ClozeItem> Make(string text, IdiomLexicon lex, int max, int maxSentenceChars, ContextRule rule, ref SplitMix64 rng,
         List<(int Start, int Pattern)> scratch, ClozeSkips skips)
     {
