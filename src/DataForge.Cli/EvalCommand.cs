@@ -50,7 +50,7 @@ public static class EvalCommand
                     var codec = Codecs.Load(parse.GetValue(tokenizer) ?? dir);
                     var evaluator = new Evaluator(m, codec, eot, tasks, parse.GetValue(bf16));
                     var results = evaluator.Run(lim, io.Err.WriteLine);
-                    var edge = evaluator.Edge(dir);
+                    var edge = evaluator.Edge(Path.Combine(dir, "model.safetensors"));
                     bool final = Path.GetFileName(dir) == "final";
                     string outDir = parse.GetValue(output) ?? (final ? Path.Combine(Path.GetDirectoryName(dir)!, "eval") : Path.Combine(dir, "eval"));
                     string name = final ? Path.GetFileName(Path.GetDirectoryName(dir)!) : Path.GetFileName(dir);

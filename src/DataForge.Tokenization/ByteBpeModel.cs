@@ -21,7 +21,8 @@ public sealed class ByteBpeModel
 /// <summary>
 /// Reads and writes a trained tokenizer directory: <c>vocab.json</c> and <c>merges.txt</c> in the
 /// GPT-2 byte-level convention (loadable by Hugging Face tokenizers and Microsoft.ML.Tokenizers'
-/// BpeTokenizer), plus <c>dataforge_tokenizer.json</c> with the pattern and special tokens.
+/// BpeTokenizer), <c>dataforge_tokenizer.json</c> with the pattern and special tokens, and the Hugging Face
+/// <c>tokenizer.json</c> and <c>tokenizer_config.json</c> (<see cref="HfTokenizerFiles"/>).
 /// </summary>
 public static class ByteBpeFiles
 {
@@ -59,6 +60,7 @@ public static class ByteBpeFiles
             ["pattern"] = model.Pattern,
             ["special_tokens"] = specials,
         });
+        HfTokenizerFiles.Write(model, dir);
     }
 
     public static ByteBpeModel Read(string dir)

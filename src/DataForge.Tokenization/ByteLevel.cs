@@ -56,5 +56,18 @@ public static class ByteLevel
         + @"|[^\r\n\p{L}\p{N}]?[\p{IsCJKUnifiedIdeographs}\p{IsCJKUnifiedIdeographsExtensionA}\p{IsCJKCompatibilityIdeographs}]{1,16}"
         + @"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+    /// <summary>
+    /// <see cref="DefaultPattern"/> in a syntax both .NET and Oniguruma (Hugging Face tokenizers) read: the CJK blocks as
+    /// code point ranges and "a letter that is not CJK" as a negative lookahead instead of .NET's class subtraction.
+    /// It splits every text as <see cref="DefaultPattern"/> does.
+    /// </summary>
+    public const string DefaultPatternPortable =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?(?:(?![\u4E00-\u9FFF\u3400-\u4DBF\uF900-\uFAFF])\p{L})+"
+        + @"|[^\r\n\p{L}\p{N}]?[\u4E00-\u9FFF\u3400-\u4DBF\uF900-\uFAFF]{1,16}"
+        + @"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    /// <summary>The pattern as other tools' regex engines read it (<see cref="DefaultPatternPortable"/> for the default pattern).</summary>
+    public static string Portable(string pattern) => pattern == DefaultPattern ? DefaultPatternPortable : pattern;
+
     public static Regex Compile(string pattern) => new(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
 }

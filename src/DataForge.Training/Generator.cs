@@ -82,7 +82,8 @@ public static class Generator
 
     static long[] Window(List<int> ids, int length) => ids.Skip(Math.Max(0, ids.Count - length)).Select(i => (long)i).ToArray();
 
-    static int Pick(Tensor logits, double temperature, int topK, double topP, torch.Generator gen)
+    /// <summary>The next token from logits [V]: arg-max at temperature 0, else a draw after temperature, top-k and top-p.</summary>
+    public static int Pick(Tensor logits, double temperature, int topK, double topP, torch.Generator gen)
     {
         if (temperature <= 0) return (int)logits.argmax().item<long>();
         logits = logits / temperature;

@@ -51,6 +51,11 @@ public static class Trainer
 
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
+    // Sampling settings of the run's samples.txt, also the exported generation_config.json's.
+    const double SampleTemperature = 0.8;
+    const int SampleTopK = 40;
+    const double SampleTopP = 0.95;
+
     public static TrainResult Run(TrainOptions o, TrainRunOptions run)
     {
         string runDir = Path.GetFullPath(o.Output);
@@ -200,7 +205,7 @@ public static class Trainer
             var sb = new StringBuilder();
             foreach (var prompt in o.Eval.SamplePrompts)
             {
-                var ids = Generator.Generate(model, codec.Encode(prompt), o.Eval.SampleTokens, 0.8, 40, 0.95, o.Seed, valDir.EotId, bf16);
+                var ids = Generator.Generate(model, codec.Encode(prompt), o.Eval.SampleTokens, SampleTemperature, SampleTopK, SampleTopP, o.Seed, valDir.EotId, bf16);
                 sb.Append("### ").Append(prompt).Append('\n').Append(prompt).Append(codec.Decode(ids)).Append("\n\n");
             }
             File.WriteAllText(Path.Combine(runDir, "samples.txt"), sb.ToString());
@@ -211,7 +216,7 @@ public static class Trainer
             var clock2 = Stopwatch.StartNew();
             PeakMemory.Reset();
             finalTasks ??= evaluator.Run();
-            new EvalReport(final, Path.GetFileName(runDir), Path.GetFullPath(o.Eval.Tasks!), Math.Round(clock2.Elapsed.TotalSeconds, 3), finalTasks, evaluator.Edge(final))
+            new EvalReport(final, Path.GetFileName(runDir), Path.GetFullPath(o.Eval.Tasks!), Math.Round(clock2.Elapsed.TotalSeconds, 3), finalTasks, evaluator.Edge(Path.Combine(final, "model.safetensors")))
                 .Write(Path.Combine(runDir, "eval"));
         }
         var reports = data.Sources.Select(src => new SourceReport(src.Dir.Path, src.Windows, src.Drawn, src.Epochs, src.MaxEpochs, src.Exhausted)).ToList();
@@ -273,11 +278,32 @@ public static class Trainer
         return sum / o.Eval.Batches;
     }
 
-    /// <summary>model.safetensors (fp32) and a Hugging Face style config.json (with the exact DataForge model options under "dataforge").</summary>
+    /// <summary>
+    /// model.safetensors (fp32), a Hugging Face style config.json (with the exact DataForge model options under "dataforge")
+    /// and generation_config.json.
+    /// </summary>
     public static void Export(GptModel model, string dir, int vocab, int eot, TrainOptions o)
     {
         Safetensors.Write(Path.Combine(dir, "model.safetensors"), model.ToSafeTensors());
         File.WriteAllText(Path.Combine(dir, "config.json"), HfConfig(model.Options, vocab, eot));
+        File.WriteAllText(Path.Combine(dir, "generation_config.json"), GenerationConfig(model.Options, eot));
+    }
+
+    /// <summary>Hugging Face generation_config.json: the end-of-text id and the sampling settings of the run's samples.</summary>
+    public static string GenerationConfig(ModelOptions m, int eot)
+    {
+        var cfg = new Dictionary<string, object>
+        {
+            ["bos_token_id"] = eot,
+            ["eos_token_id"] = eot,
+            ["pad_token_id"] = eot,
+            ["do_sample"] = true,
+            ["temperature"] = SampleTemperature,
+            ["top_k"] = SampleTopK,
+            ["top_p"] = SampleTopP,
+            ["max_length"] = m.ContextLength,
+        };
+        return JsonSerializer.Serialize(cfg, Snake) + "\n";
     }
 
     public static string HfConfig(ModelOptions m, int vocab, int eot)
@@ -314,27 +340,36 @@ public static class Trainer
     /// <summary>Loads a model saved by <see cref="Export"/> (a final/ or checkpoint directory).</summary>
     public static (GptModel Model, int Eot) LoadModel(string dir, Device device)
     {
-        string cfgPath = Path.Combine(dir, "config.json");
-        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{cfgPath}: not found (expected a run's final/ or checkpoint directory)");
+        var cfg = ReadExportedConfig(dir);
         string weights = Path.Combine(dir, "model.safetensors");
         if (!File.Exists(weights)) throw new FileNotFoundException($"{weights}: not found (expected a run's final/ or checkpoint directory)");
-        ModelOptions m;
-        int vocab, eot;
+        var model = new GptModel(cfg.Model, cfg.VocabSize, device, 0);
+        try { model.Load(Safetensors.Read(weights), dir); }
+        catch { model.Dispose(); throw; }
+        return (model, cfg.Eot);
+    }
+
+    /// <summary>The config.json <see cref="Export"/> wrote: the model options, vocabulary size, end-of-text id and Hugging Face model_type.</summary>
+    public static ExportedConfig ReadExportedConfig(string dir)
+    {
+        string cfgPath = Path.Combine(dir, "config.json");
+        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"{cfgPath}: not found (expected a run's final/ or checkpoint directory)");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
             var r = doc.RootElement;
-            m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
-            vocab = r.GetProperty("vocab_size").GetInt32();
-            eot = r.GetProperty("eos_token_id").GetInt32();
+            var m = r.GetProperty("dataforge").Deserialize<ModelOptions>(Snake)!;
+            int vocab = r.GetProperty("vocab_size").GetInt32();
+            int eot = r.GetProperty("eos_token_id").GetInt32();
+            string type = r.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+            return new ExportedConfig(cfgPath, m, vocab, eot, type);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new InputException(cfgPath, $"not a config.json DataForge exported (expected \"vocab_size\", \"eos_token_id\" and the model options under \"dataforge\"): {ex.Message}", ex);
         }
-        var model = new GptModel(m, vocab, device, 0);
-        try { model.Load(Safetensors.Read(weights), dir); }
-        catch { model.Dispose(); throw; }
-        return (model, eot);
     }
 }
+
+/// <summary>What an exported model directory's config.json says (see <see cref="Trainer.ReadExportedConfig"/>).</summary>
+public sealed record ExportedConfig(string Path, ModelOptions Model, int VocabSize, int Eot, string ModelType);

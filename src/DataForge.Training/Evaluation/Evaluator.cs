@@ -41,9 +41,12 @@ public sealed record EvalReport(string Model, string ModelName, string TasksFile
 /// lm-evaluation-harness computes them) and generation (exact match after answer extraction), with few-shot
 /// examples drawn with the seed, and the model's edge metrics.
 /// </summary>
-public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTasks tasks, bool bf16 = false)
+public sealed class Evaluator(ILanguageModel model, ITextCodec codec, int eot, EvalTasks tasks)
 {
-    readonly Scorer _scorer = new(model, codec, eot, tasks.BatchSize, bf16);
+    /// <summary>DataForge's TorchSharp model (fp32, or bf16).</summary>
+    public Evaluator(GptModel model, ITextCodec codec, int eot, EvalTasks tasks, bool bf16 = false) : this(new TorchLanguageModel(model, bf16), codec, eot, tasks) { }
+
+    readonly Scorer _scorer = new(model, codec, eot, tasks.BatchSize);
 
     /// <param name="limit">Items per task at most (0 = each task's own limit).</param>
     /// <param name="log">Progress lines (one per task).</param>
@@ -138,11 +141,11 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
     {
         var ids = codec.Encode(prompt);
         // Keep room for the answer inside the context: the prompt's last tokens are what the model sees.
-        int room = Math.Max(1, model.Options.ContextLength - task.MaxTokens);
+        int room = Math.Max(1, model.ContextLength - task.MaxTokens);
         if (ids.Length > room) ids = ids[^room..];
         // Generation stops as soon as a stop string appears (checked on the text decoded so far).
-        var output = Generator.Generate(model, ids, task.MaxTokens, task.Temperature, 0, 1.0, (long)(seed >> 1), eot, bf16,
-            stop: task.Stop.Count == 0 ? null : tokens => Answers.StopAt(codec.Decode(tokens), task.Stop) >= 0);
+        var output = model.Generate(ids, task.MaxTokens, task.Temperature, 0, 1.0, (long)(seed >> 1), eot,
+            stop: task.Stop.Count == 0 ? null : tokens => Answers.StopAt(codec.Decode(tokens), task.Stop) >= 0).Tokens;
         string text = codec.Decode(output);
         int stop = Answers.StopAt(text, task.Stop);
         return stop >= 0 ? text[..stop] : text;
@@ -166,7 +169,7 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
 
     List<TaskResult> Perplexity(EvalTask task, TaskData data, int max)
     {
-        int window = Math.Min(task.Window ?? model.Options.ContextLength, model.Options.ContextLength);
+        int window = Math.Min(task.Window ?? model.ContextLength, model.ContextLength);
         int stride = Math.Min(task.Stride ?? window, window);
         // Per source: negative log-likelihood (nats), predicted tokens, and UTF-8 bytes of the text they spell.
         var totals = new SortedDictionary<string, (double Nll, long Tokens, long Bytes)>(StringComparer.Ordinal);
@@ -230,16 +233,16 @@ public sealed class Evaluator(GptModel model, ITextCodec codec, int eot, EvalTas
     /// Size, memory and speed: parameters, the weights file's bytes, the process's peak resident memory, and
     /// tokens/s of prompt processing (a 128-token prompt) and of greedy decoding with the KV cache (64 tokens), after a warm-up.
     /// </summary>
-    public EdgeMetrics Edge(string modelDirectory)
+    /// <param name="weights">The model's weights file (model.safetensors, or a GGUF file).</param>
+    public EdgeMetrics Edge(string weights)
     {
-        string weights = Path.Combine(modelDirectory, "model.safetensors");
         long bytes = File.Exists(weights) ? new FileInfo(weights).Length : 0;
-        int promptLength = Math.Min(128, Math.Max(1, model.Options.ContextLength / 2));
+        int promptLength = Math.Min(128, Math.Max(1, model.ContextLength / 2));
         // Greedy, and never stopped by end-of-text (no valid id is -1): the prompt once (prefill), then one token per step.
         var prompt = Enumerable.Range(0, promptLength).Select(i => (i * 7919 + 13) % model.VocabSize).Where(i => i != eot).ToList();
-        int decode = Math.Min(64, Math.Max(1, model.Options.ContextLength - prompt.Count));
-        Generator.GenerateTimed(model, prompt, 2, 0, 0, 1.0, 0, -1, bf16); // warm-up
-        var (generated, prefill, decodeSeconds) = Generator.GenerateTimed(model, prompt, decode, 0, 0, 1.0, 0, -1, bf16);
+        int decode = Math.Min(64, Math.Max(1, model.ContextLength - prompt.Count));
+        model.Generate(prompt, 2, 0, 0, 1.0, 0, -1); // warm-up
+        var (generated, prefill, decodeSeconds) = model.Generate(prompt, decode, 0, 0, 1.0, 0, -1);
         return new EdgeMetrics(model.ParameterCount, bytes, Math.Round(PeakMemory.Megabytes(), 1),
             Math.Round(prompt.Count / Math.Max(prefill, 1e-9), 1), Math.Round(Math.Max(0, generated.Count - 1) / Math.Max(decodeSeconds, 1e-9), 1));
     }

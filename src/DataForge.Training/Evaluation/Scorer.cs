@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace DataForge.Training.Evaluation;
 
 /// <summary>A scored span: the log-probability of its target tokens, whether each was the model's top choice, and how many there were.</summary>
@@ -11,12 +8,15 @@ public readonly record struct SpanScore(double LogProb, bool Greedy, int Tokens)
 /// token streams in sliding windows (perplexity). Sequences of a batch are padded on the right, which causal
 /// attention never lets earlier positions see, so a sequence scores the same alone or in any batch.
 /// </summary>
-public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchSize, bool bf16 = false)
+public sealed class Scorer(ILanguageModel model, ITextCodec codec, int eot, int batchSize)
 {
+    /// <summary>DataForge's TorchSharp model (fp32, or bf16).</summary>
+    public Scorer(GptModel model, ITextCodec codec, int eot, int batchSize, bool bf16 = false) : this(new TorchLanguageModel(model, bf16), codec, eot, batchSize) { }
+
     /// <summary>One sequence to score: the input tokens, the token each position should predict, and the first position that counts.</summary>
     public readonly record struct Span(int[] Input, int[] Targets, int From);
 
-    int Context => model.Options.ContextLength;
+    int Context => model.ContextLength;
 
     /// <summary>
     /// Context and continuation tokens as lm-evaluation-harness splits them: trailing white space of the context
@@ -106,50 +106,19 @@ public sealed class Scorer(GptModel model, ITextCodec codec, int eot, int batchS
     public List<SpanScore> Score(IReadOnlyList<Span> spans)
     {
         var results = new SpanScore[spans.Count];
-        using var _ = torch.no_grad();
         foreach (var idx in Batches(spans))
         {
-            int len = idx.Max(i => spans[i].Input.Length);
-            var ids = new long[idx.Length * len];
-            // The rows that count (position From.. of each sequence, as rows of the flattened batch) and their targets.
-            int rows = idx.Sum(i => Math.Max(0, spans[i].Input.Length - spans[i].From));
-            var rowIndex = new long[rows];
-            var targets = new long[rows];
-            int r = 0;
+            // The rows that count: positions From.. of each sequence, with their targets.
+            var rows = new List<ScoredRow>();
             for (int b = 0; b < idx.Length; b++)
             {
                 var sp = spans[idx[b]];
-                for (int j = 0; j < sp.Input.Length; j++) ids[b * len + j] = sp.Input[j];
-                for (int j = sp.From; j < sp.Input.Length; j++) { rowIndex[r] = (long)b * len + j; targets[r++] = sp.Targets[j]; }
+                for (int j = sp.From; j < sp.Input.Length; j++) rows.Add(new ScoredRow(b, j, sp.Targets[j]));
             }
-            var logProbs = new double[rows];
-            var greedy = new bool[rows];
-            using (var scope = torch.NewDisposeScope())
-            {
-                var input = torch.tensor(ids, [idx.Length, len], int64).to(model.Device);
-                var hidden = model.Hidden(input, bf16, training: false);
-                if (rows > 0)
-                {
-                    // Only the counted positions go through the output projection and log-softmax (a multiple-choice
-                    // continuation is a few tokens of a long sequence), in chunks of about 2M logits that stay in cache.
-                    var h = hidden.reshape(-1, hidden.shape[^1]).index_select(0, torch.tensor(rowIndex, int64).to(model.Device));
-                    var tgt = torch.tensor(targets, [rows, 1], int64).to(model.Device);
-                    long chunk = Math.Max(1, (1L << 21) / model.VocabSize);
-                    var lp = new List<Tensor>();
-                    var top = new List<Tensor>();
-                    for (long s = 0; s < rows; s += chunk)
-                    {
-                        long c = Math.Min(chunk, rows - s);
-                        var logits = model.Output(h.narrow(0, s, c), bf16).to(ScalarType.Float32);
-                        var t = tgt.narrow(0, s, c);
-                        lp.Add(logits.log_softmax(-1).gather(1, t).squeeze(1));
-                        top.Add(logits.argmax(-1).eq(t.squeeze(1)));
-                    }
-                    torch.cat(lp, 0).to(ScalarType.Float64).cpu().data<double>().CopyTo(logProbs);
-                    torch.cat(top, 0).cpu().data<bool>().CopyTo(greedy);
-                }
-            }
-            r = 0;
+            var logProbs = new double[rows.Count];
+            var greedy = new bool[rows.Count];
+            model.ScoreRows(idx.Select(i => spans[i].Input).ToList(), rows, logProbs, greedy);
+            int r = 0;
             for (int b = 0; b < idx.Length; b++)
             {
                 var sp = spans[idx[b]];
