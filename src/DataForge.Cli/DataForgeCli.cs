@@ -34,7 +34,7 @@ public static class DataForgeCli
         foreach (var c in new[]
                  {
                      RunCommand.Build(io), ValidateCommand.Build(io), StagesCommand.Build(io), SchemaCommand.Build(io),
-                     InspectCommand.Build(io), ReportCommand.Build(io), QualityCommand.Build(io), TokenizerCommand.Build(io), MixCommand.Build(io), TrainCommand.Build(io), GenerateCommand.Build(io), EvalCommand.Build(io),
+                     InspectCommand.Build(io), ReportCommand.Build(io), QualityCommand.Build(io), TokenizerCommand.Build(io), MixCommand.Build(io), TrainCommand.Build(io), GenerateCommand.Build(io), EvalCommand.Build(io), ExportCommand.Build(io),
                  })
             root.Subcommands.Add(c);
         var parse = root.Parse(args);

@@ -66,13 +66,7 @@ public static class GgufExport
     static ByteBpeModel ReadTokenizer(string dir, ExportedConfig cfg, bool allowMismatch, List<string> notes)
     {
         string tokCfg = Path.Combine(dir, TextTokenizer.ConfigFile);
-        if (!File.Exists(tokCfg))
-            throw new InputException(dir, $"no {TextTokenizer.ConfigFile}: GGUF export embeds the tokenizer and supports byte-level BPE tokenizers trained by `dataforge tokenizer train` (the run's final/ holds its files when training named one)");
-        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(tokCfg));
-        string format = (string?)node?["format"] ?? "";
-        if (format != ByteBpeFiles.Format)
-            throw new InputException(tokCfg, $"tokenizer format '{format}': GGUF export supports byte-level BPE tokenizers trained by `dataforge tokenizer train` (format {ByteBpeFiles.Format})");
-        var model = ByteBpeFiles.Read(dir);
+        var model = ReadByteBpe(dir);
         if (model.VocabSize > cfg.VocabSize)
             throw new InputException(cfg.Path, $"vocab_size {cfg.VocabSize} is smaller than the tokenizer's {model.VocabSize} ids ({tokCfg})");
         if (!model.SpecialTokens.ContainsKey(TextTokenizer.EndOfText))
@@ -87,6 +81,19 @@ public static class GgufExport
             notes.Add($"the tokenizer's pattern is {which}; it is exported as llama-bpe (GPT-4's pattern), so llama.cpp splits some text (long CJK runs, CJK next to Latin letters) differently from DataForge");
         }
         return model;
+    }
+
+    /// <summary>The byte-level BPE tokenizer in a model directory, or an error saying which tokenizers export supports.</summary>
+    public static ByteBpeModel ReadByteBpe(string dir)
+    {
+        string tokCfg = Path.Combine(dir, TextTokenizer.ConfigFile);
+        if (!File.Exists(tokCfg))
+            throw new InputException(dir, $"no {TextTokenizer.ConfigFile}: export embeds the tokenizer and supports byte-level BPE tokenizers trained by `dataforge tokenizer train` (the run's final/ holds its files when training named one)");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(tokCfg));
+        string format = (string?)node?["format"] ?? "";
+        if (format != ByteBpeFiles.Format)
+            throw new InputException(tokCfg, $"tokenizer format '{format}': export supports byte-level BPE tokenizers trained by `dataforge tokenizer train` (format {ByteBpeFiles.Format})");
+        return ByteBpeFiles.Read(dir);
     }
 
     static List<KeyValuePair<string, GgufValue>> Metadata(GgufArchitecture arch, ExportedConfig cfg, ByteBpeModel tok, string name, uint fileType)

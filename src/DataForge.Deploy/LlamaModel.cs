@@ -133,7 +133,8 @@ public sealed class LlamaModel : ILanguageModel, IDisposable
     {
         var ids = prompt.Count > 0 ? prompt.ToList() : [eot];
         var output = new List<int>();
-        var gen = new torch.Generator((ulong)seed);
+        // Created at the first draw: greedy decoding never loads libtorch (which would count in a deployed model's memory).
+        torch.Generator? gen = null;
         var clock = Stopwatch.StartNew();
         double prefill = 0;
         int cached = 0;
@@ -159,7 +160,7 @@ public sealed class LlamaModel : ILanguageModel, IDisposable
             Check(_context.Decode(batch));
             var logits = _context.NativeHandle.GetLogitsIth(last);
             if (n == 0) prefill = clock.Elapsed.TotalSeconds;
-            int next = Pick(logits, temperature, topK, topP, gen);
+            int next = temperature <= 0 ? ArgMax(logits) : Sample(logits, temperature, topK, topP, gen ??= new torch.Generator((ulong)seed));
             if (next == eot) break;
             ids.Add(next);
             output.Add(next);
@@ -168,15 +169,16 @@ public sealed class LlamaModel : ILanguageModel, IDisposable
         return (output, prefill, clock.Elapsed.TotalSeconds - prefill);
     }
 
-    /// <summary>Greedy here; sampling with DataForge's sampler (the same temperature, top-k and top-p rules).</summary>
-    static int Pick(ReadOnlySpan<float> logits, double temperature, int topK, double topP, torch.Generator gen)
+    static int ArgMax(ReadOnlySpan<float> logits)
     {
-        if (temperature <= 0)
-        {
-            int best = 0;
-            for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
-            return best;
-        }
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    /// <summary>A draw with DataForge's sampler (the same temperature, top-k and top-p rules as its own generation).</summary>
+    static int Sample(ReadOnlySpan<float> logits, double temperature, int topK, double topP, torch.Generator gen)
+    {
         using var scope = torch.NewDisposeScope();
         return Generator.Pick(torch.tensor(logits.ToArray()), temperature, topK, topP, gen);
     }
@@ -186,4 +188,37 @@ public sealed class LlamaModel : ILanguageModel, IDisposable
         _context.Dispose();
         _weights.Dispose();
     }
+}
+
+/// <summary>
+/// Text through a GGUF model's own tokenizer: llama.cpp encodes, and ids decode through the embedded byte-level
+/// vocabulary (tokenizer.ggml.tokens). What evaluation of a deployed file uses.
+/// </summary>
+public sealed class LlamaTextCodec : ITextCodec
+{
+    readonly LlamaModel _model;
+    readonly byte[]?[] _bytes;
+
+    public LlamaTextCodec(LlamaModel model)
+    {
+        _model = model;
+        var tokens = (IReadOnlyList<string>)model.File["tokenizer.ggml.tokens"].Value;
+        var types = model.File.Has("tokenizer.ggml.token_type") ? (IReadOnlyList<int>)model.File["tokenizer.ggml.token_type"].Value : null;
+        // Control and unused tokens spell nothing.
+        _bytes = tokens.Select((t, i) => types is null || types[i] == 1 ? DataForge.Tokenization.ByteLevel.Decode(t) : null).ToArray();
+        EndOfTextId = checked((int)(uint)model.File["tokenizer.ggml.eos_token_id"].Value);
+    }
+
+    public int EndOfTextId { get; }
+    public int[] Encode(string text) => _model.Tokenize(text);
+
+    public string Decode(IReadOnlyList<int> ids)
+    {
+        var bytes = new List<byte>();
+        foreach (int id in ids)
+            if ((uint)id < (uint)_bytes.Length && _bytes[id] is { } b) bytes.AddRange(b);
+        return System.Text.Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    public void ExportTo(string dir) => throw new NotSupportedException("the tokenizer of a GGUF file is inside the file");
 }

@@ -19,7 +19,8 @@ public sealed class DeployFixture : IDisposable
     public const string MixedText =
         "The model scored 42.5% on 1,234 tasks in 2024; 北京是中国的首都，上海有2400万人口。使用Python编程很有趣！\n" +
         "def add(a, b):\n    return a + b  # sum of 3 and 4 is 7\n\tif (x >= 10) { y = x * 2; }\n" +
-        "It's what they'd said, wasn't it? 他说：“我们123个人。” Ünïcödé naïve café — 1000000 cats.\r\n  end";
+        "It's what they'd said, wasn't it? 他说：“我们123个人。” Ünïcödé naïve café — 1000000 cats.\r\n  end " +
+        "这是一个非常非常非常非常非常长的没有标点符号的中文句子用来测试分词器";
 
     static readonly string[] English =
     [

@@ -187,6 +187,12 @@ public sealed class GgufExportTests(DeployFixture fx) : IClassFixture<DeployFixt
         Assert.False(File.Exists(outPath));
         var allowed = GgufExport.Export(dir, outPath, new GgufExportOptions { AllowPretokenizerMismatch = true });
         Assert.Contains(allowed.Notes, n => n.Contains("differently", StringComparison.Ordinal));
+        // Which is why it is refused: llama.cpp's ids for a long run of ideographs differ from DataForge's.
+        using (var llama = LlamaModel.Load(outPath, new LlamaModelOptions { Threads = 1 }))
+        {
+            const string Long = "这是一个非常非常非常非常非常长的没有标点符号的中文句子用来测试分词器";
+            Assert.NotEqual(TextTokenizer.Load(dir).Encode(Long), llama.Tokenize(Long));
+        }
 
         // Architectures llama.cpp has no equivalent for.
         string gelu = Path.Combine(fx.Dir.Path, "gelu");
