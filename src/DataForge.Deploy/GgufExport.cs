@@ -78,7 +78,7 @@ public static class GgufExport
                 throw new InputException(tokCfg,
                     $"the tokenizer pre-tokenises with {which}, which no llama.cpp pre-tokenizer implements: llama.cpp would split some text differently and give other token ids. " +
                     "Train the tokenizer with `dataforge tokenizer train --pattern gpt4` (llama.cpp's llama-bpe) for GGUF export, or pass --allow-pretokenizer-mismatch to export with llama-bpe anyway");
-            notes.Add($"the tokenizer's pattern is {which}; it is exported as llama-bpe (GPT-4's pattern), so llama.cpp splits some text (long CJK runs, CJK next to Latin letters) differently from DataForge");
+            notes.Add($"the tokenizer's pattern is {which}; it is exported as llama-bpe (GPT-4's pattern), so llama.cpp splits some text differently from DataForge (for the default pattern: runs of more than 16 CJK ideographs)");
         }
         return model;
     }
