@@ -56,10 +56,10 @@ public static class TokenizerCommand
     {
         var input = new Option<string[]>("--input", "-i") { Description = "Training text: plain text files, or DataForge shards (jsonl[.gz|.zst], parquet, arrow); globs allowed.", Required = true, AllowMultipleArgumentsPerToken = true };
         var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size, special tokens included.", Required = true };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory (vocab.json, merges.txt, dataforge_tokenizer.json).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory (vocab.json, merges.txt, dataforge_tokenizer.json, tokenizer.json, tokenizer_config.json).", Required = true };
         var minFreq = new Option<long>("--min-frequency") { Description = "Stop merging when the best pair occurs fewer times.", DefaultValueFactory = _ => 2 };
         var specials = new Option<string[]>("--special-tokens") { Description = "Special tokens besides <|endoftext|>.", AllowMultipleArgumentsPerToken = true };
-        var pattern = new Option<string>("--pattern") { Description = "Pre-tokenisation: 'default' (GPT-4's regex, CJK runs split off) or 'gpt4'.", DefaultValueFactory = _ => "default" };
+        var pattern = new Option<string>("--pattern") { Description = "Pre-tokenisation: 'default' (GPT-4's regex, CJK runs of at most 16 ideographs split off) or 'gpt4' (GPT-4's regex, which llama.cpp implements as llama-bpe: needed for `export --format gguf`).", DefaultValueFactory = _ => "default" };
         var threads = new Option<int>("--threads") { Description = "Threads for counting pre-tokens (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a tokenizer DataForge wrote in --out before (a directory DataForge did not write is never cleared)." };
         var cmd = new Command("train", "Train a byte-level BPE tokenizer that Microsoft.ML.Tokenizers (and Hugging Face tokenizers) load.")

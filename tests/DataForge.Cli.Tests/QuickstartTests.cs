@@ -52,7 +52,7 @@ public class QuickstartTests
 
         var (code, stdout, stderr) = RunDataforge(dir.Path, "run", "pipelines/quickstart.json");
         Assert.True(code == 0, $"quickstart failed ({code}):\n{stdout}\n{stderr}");
-        Assert.Contains("11 steps done", stdout, StringComparison.Ordinal);
+        Assert.Contains("12 steps done", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("(missing)", stdout, StringComparison.Ordinal);
         string q = dir["out/quickstart"];
 
@@ -101,6 +101,11 @@ public class QuickstartTests
             Assert.All(eval.RootElement.GetProperty("tasks").EnumerateArray(), t => Assert.True(t.GetProperty("n").GetInt64() > 0, t.ToString()));
             Assert.True(eval.RootElement.GetProperty("edge").GetProperty("parameters").GetInt64() > 0);
         }
+
+        // The GGUF export: a llama.cpp file with the model's tokenizer inside.
+        var gguf = DataForge.Deploy.GgufFile.Read(Path.Combine(q, "model-q8_0.gguf"));
+        Assert.Equal("qwen2", gguf["general.architecture"].Value);
+        Assert.Equal("llama-bpe", gguf["tokenizer.ggml.pre"].Value);
 
         // The report has every section of every run.
         string html = File.ReadAllText(Path.Combine(q, "report.html"));
