@@ -7,19 +7,27 @@
 # Evaluation: `dataforge eval` with pipelines/quickstart-tasks.json on every variant (the same tasks, items and
 # scoring), --threads THREADS, one at a time under the CPU lock; size = the weights file, peak RSS = the eval
 # process's high-water mark, prefill/decode tokens/s = eval.json's edge metrics (128-token prompt, 64 greedy tokens).
-#   bench/gguf.sh [STEPS] [THREADS]     STEPS (400) training steps, THREADS (2)
+#   bench/gguf.sh [STEPS] [THREADS]     STEPS (30) training steps, THREADS (2)
+#   MODEL=DIR bench/gguf.sh             the same measurements for an existing final/ directory (no training)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
-STEPS=${1:-400}
+STEPS=${1:-30}
 THREADS=${2:-2}
 G=$OUT/gguf
 LOCK="flock /tmp/df-cpu.lock"
 mkdir -p "$G"
 [ -f out/quickstart/tokens/stable/tokens.json ] || $DF run pipelines/quickstart.json >"$G/quickstart.log" 2>&1
 
-RUN=$G/run-$STEPS
-if [ ! -f "$RUN/final/model.safetensors" ]; then
+if [ -n "${MODEL:-}" ]; then
+  FINAL=$MODEL
+  STEPS=$(basename "$(dirname "$MODEL")")
+  [ -f "$FINAL/model.safetensors" ] || { echo "MODEL=$MODEL: no model.safetensors" >&2; exit 2; }
+else
+  FINAL=$G/run-$STEPS/final
+fi
+RUN=$(dirname "$FINAL")
+if [ -z "${MODEL:-}" ] && [ ! -f "$FINAL/model.safetensors" ]; then
   rm -rf "$RUN"
   /usr/bin/python3 - "$RUN" "$STEPS" "$THREADS" > "$G/train-$STEPS.json" <<'PY'
 import json, sys
@@ -44,10 +52,10 @@ PY
 fi
 
 for t in f32 f16 q8_0 q4_k_m; do
-  [ -f "$G/model-$STEPS-$t.gguf" ] || $DF export --model "$RUN/final" --format gguf --type $t --out "$G/model-$STEPS-$t.gguf" --threads "$THREADS" 2>&1 | tee "$G/export-$t.log"
+  [ -f "$G/model-$STEPS-$t.gguf" ] || $DF export --model "$FINAL" --format gguf --type $t --out "$G/model-$STEPS-$t.gguf" --threads "$THREADS" 2>&1 | tee "$G/export-$t.log"
 done
 
-$LOCK $DF eval --model "$RUN/final" --tasks pipelines/quickstart-tasks.json --threads "$THREADS" --out "$G/eval-$STEPS-torchsharp" >"$G/eval-torchsharp.log" 2>&1
+$LOCK $DF eval --model "$FINAL" --tasks pipelines/quickstart-tasks.json --threads "$THREADS" --out "$G/eval-$STEPS-torchsharp" >"$G/eval-torchsharp.log" 2>&1
 for t in f32 f16 q8_0 q4_k_m; do
   $LOCK $DF eval --model "$G/model-$STEPS-$t.gguf" --tasks pipelines/quickstart-tasks.json --threads "$THREADS" --out "$G/eval-$STEPS-$t" >"$G/eval-$t.log" 2>&1
 done

@@ -11,14 +11,15 @@ public static class InspectCommand
 {
     public static Command Build(CliIO io)
     {
-        var path = new Argument<string>("path") { Description = "A shard file or an output directory." };
+        var path = new Argument<string>("path") { Description = "A shard file, an output directory, or a GGUF model file." };
         var rows = new Option<int>("--rows", "-n") { Description = "Sample documents to show.", DefaultValueFactory = _ => 3 };
-        var cmd = new Command("inspect", "Show a shard's or output directory's schema, row counts, sample documents and stats.") { path, rows };
+        var cmd = new Command("inspect", "Show a shard's or output directory's schema, row counts, sample documents and stats, or a GGUF file's metadata and tensors.") { path, rows };
         cmd.SetAction(parse =>
         {
             string p = parse.GetValue(path)!;
             int n = Math.Max(0, parse.GetValue(rows));
             if (Directory.Exists(p)) InspectDirectory(io, p, n);
+            else if (File.Exists(p) && p.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) InspectGguf(io, p);
             else if (File.Exists(p)) InspectShard(io, p, n);
             else throw new CliUsageException($"{p}: no such file or directory");
             return ExitCodes.Ok;
@@ -46,6 +47,17 @@ public static class InspectCommand
             }
         }
         if (shards.Count > 0) InspectShard(io, Path.Combine(dir, shards[0].File), n);
+    }
+
+    /// <summary>A GGUF file's metadata (arrays by their length) and tensor table, with the bytes per tensor type.</summary>
+    static void InspectGguf(CliIO io, string file)
+    {
+        var g = DataForge.Deploy.GgufFile.Read(file);
+        io.Out.WriteLine($"{file}: GGUF v{g.Version}, {g.Metadata.Count} metadata keys, {g.Tensors.Count} tensors, {new FileInfo(file).Length / 1e6:F2} MB");
+        foreach (var (k, v) in g.Metadata) io.Out.WriteLine($"  {k} = {v}");
+        foreach (var grp in g.Tensors.GroupBy(t => t.Type).OrderBy(x => x.Key))
+            io.Out.WriteLine($"  {grp.Key}: {grp.Count()} tensors, {grp.Sum(t => DataForge.Deploy.Gguf.ByteSize(t.Type, t.Dims)) / 1e6:F2} MB");
+        foreach (var t in g.Tensors) io.Out.WriteLine($"  {t.Name,-28} {t.Type,-5} [{string.Join(", ", t.Dims)}]");
     }
 
     static void InspectShard(CliIO io, string file, int n)

@@ -51,6 +51,12 @@ public class ExportCliTests
         Assert.Contains("qwen2, q8_0", output);
         Assert.Contains("note: q8_0: tensors by type: q8_0", err);
 
+        var (ic, iout, ierr) = CliTests.Cli("inspect", dir["model-q8_0.gguf"]);
+        Assert.True(ic == 0, ierr);
+        Assert.Contains("general.architecture = qwen2", iout);
+        Assert.Contains("tokenizer.ggml.pre = llama-bpe", iout);
+        Assert.Contains("blk.0.ffn_down.weight", iout);
+
         dir.Write("held.jsonl", "{\"text\": \"the model reads a corpus of clean text.\"}\n");
         string tasks = dir.Write("tasks.json", """{"tasks": [{"name": "held", "kind": "perplexity", "data": ["held.jsonl"]}]}""");
         var (ec, eout, eerr) = CliTests.Cli("eval", "--model", dir["model-q8_0.gguf"], "--tasks", tasks, "--threads", "1");
