@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GGUF deployment: quality, size, memory and speed of a model in llama.cpp (LLamaSharp's bundled CPU build) as f32,
-# f16, q8_0 and q4_k_m GGUF files, next to DataForge's own TorchSharp inference of the same weights.
+# f16, q8_0, q4_k_m and q4_0 GGUF files, next to DataForge's own TorchSharp inference of the same weights.
 # Model: the model section of pipelines/pretrain-track2.json (4 x 256, SwiGLU, RMSNorm, qkv_bias -> qwen2, tied
 # embeddings, context 256), trained for STEPS steps (micro-batch 16, no batch doubling, WSD) on the quickstart's
 # token shards (out/quickstart/tokens, GPT-4-pattern BPE 4096); the full recipe needs the C4-scale mix.
@@ -51,13 +51,13 @@ PY
   $LOCK $DF train "$G/train-$STEPS.json" >"$G/train-$STEPS.log" 2>&1
 fi
 
-for t in f32 f16 q8_0 q4_k_m; do
+for t in f32 f16 q8_0 q4_k_m q4_0; do
   [ -f "$G/model-$STEPS-$t.gguf" ] || $DF export --model "$FINAL" --format gguf --type $t --out "$G/model-$STEPS-$t.gguf" --threads "$THREADS" 2>&1 | tee "$G/export-$t.log"
 done
 
 $LOCK $DF eval --model "$FINAL" --tasks pipelines/quickstart-tasks.json --threads "$THREADS" --out "$G/eval-$STEPS-torchsharp" >"$G/eval-torchsharp.log" 2>&1
-for t in f32 f16 q8_0 q4_k_m; do
+for t in f32 f16 q8_0 q4_k_m q4_0; do
   $LOCK $DF eval --model "$G/model-$STEPS-$t.gguf" --tasks pipelines/quickstart-tasks.json --threads "$THREADS" --out "$G/eval-$STEPS-$t" >"$G/eval-$t.log" 2>&1
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 bench/gguf_table.py "$G/eval-$STEPS-torchsharp" "$G/eval-$STEPS-f32" "$G/eval-$STEPS-f16" "$G/eval-$STEPS-q8_0" "$G/eval-$STEPS-q4_k_m"
+/usr/bin/python3 bench/gguf_table.py "$G/eval-$STEPS-torchsharp" "$G/eval-$STEPS-f32" "$G/eval-$STEPS-f16" "$G/eval-$STEPS-q8_0" "$G/eval-$STEPS-q4_k_m" "$G/eval-$STEPS-q4_0"
