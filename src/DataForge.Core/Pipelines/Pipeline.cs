@@ -43,7 +43,10 @@ public sealed class Pipeline
     /// <summary>The configuration re-serialised canonically; resume refuses to continue a run of another configuration.</summary>
     public required string CanonicalJson { get; init; }
 
-    static readonly string[] RootReserved = ["input", "stages", "output"];
+    /// <summary>Full paths of the plugin assemblies the pipeline loaded (its <c>plugins</c>), in order.</summary>
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    static readonly string[] RootReserved = ["plugins", "input", "stages", "output"];
     static readonly string[] StageReserved = ["type", "name"];
 
     public static Pipeline Load(string path, StageRegistry registry, string? outputOverride = null)
@@ -60,6 +63,15 @@ public sealed class Pipeline
         var settings = OptionsBinder.Bind(typeof(PipelineSettings), root, file, errors, RootReserved) as PipelineSettings;
         if (root.Kind != JsonKind.Object) throw new ConfigException(errors);
         settings ??= new PipelineSettings();
+
+        // Plugins first: their stage types must be known before any stage is looked up. A plugin that
+        // cannot be used would only turn its stages into "unknown type" errors, so its error stands alone.
+        var plugins = new List<string>();
+        if (root["plugins"] is { } pluginList)
+        {
+            registry = LoadPlugins(pluginList, file, registry, plugins, errors);
+            if (errors.Count > 0) throw new ConfigException(errors);
+        }
 
         var sources = new List<SourceStage>();
         var stages = new List<Stage>();
@@ -112,11 +124,50 @@ public sealed class Pipeline
         {
             Settings = settings,
             File = file,
+            Plugins = plugins,
             Sources = sources,
             Stages = stages,
             Sink = sink!,
             CanonicalJson = Encoding.UTF8.GetString(canonical.WrittenSpan),
         };
+    }
+
+    /// <summary>
+    /// Loads each plugin named in <c>plugins</c> (paths relative to the pipeline file) and returns the registry
+    /// with their stages; a plugin that is missing, unloadable or clashing is an error at its array element.
+    /// </summary>
+    static StageRegistry LoadPlugins(JsonNodeP node, string file, StageRegistry registry, List<string> loaded, List<ConfigError> errors)
+    {
+        if (node.Kind != JsonKind.Array)
+        {
+            errors.Add(new(file, node.Line, node.Column, node.Path, $"expected an array of stage library paths (.dll, relative to the pipeline file), found {node.KindName}"));
+            return registry;
+        }
+        string baseDir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file)) ?? Directory.GetCurrentDirectory();
+        foreach (var item in node.Items!)
+        {
+            if (item.Kind != JsonKind.String || string.IsNullOrWhiteSpace(item.Text))
+            {
+                errors.Add(new(file, item.Line, item.Column, item.Path, $"expected the path of a stage library (.dll), found {item.KindName}"));
+                continue;
+            }
+            string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, item.Text!));
+            if (loaded.Contains(full))
+            {
+                errors.Add(new(file, item.Line, item.Column, item.Path, $"plugin {full} is listed twice"));
+                continue;
+            }
+            try
+            {
+                registry = registry.WithPlugin(StagePlugins.Load(full));
+                loaded.Add(full);
+            }
+            catch (PluginException ex)
+            {
+                errors.Add(new(file, item.Line, item.Column, item.Path, ex.Message));
+            }
+        }
+        return registry;
     }
 
     /// <summary>

@@ -170,7 +170,7 @@ public sealed class StageRegistry
         {
             var ps = c.GetParameters();
             return ps.Length == 2 && ps[1].ParameterType == typeof(StageInit);
-        }) ?? throw new InvalidOperationException($"{stageType} needs a constructor (TOptions, StageInit)");
+        }) ?? throw new InvalidOperationException($"{stageType} needs a public constructor (TOptions options, StageInit init)");
         var d = new StageDescriptor
         {
             Type = attr.Type,
@@ -192,6 +192,28 @@ public sealed class StageRegistry
             foreach (var t in a.GetTypes().Where(t => !t.IsAbstract).OrderBy(t => t.FullName, StringComparer.Ordinal))
                 if (t.GetCustomAttribute<StageAttribute>() is { } attr && !r._byType.ContainsKey(Key(attr.Type, attr.Shape)))
                     r.Add(t, attr);
+        return r;
+    }
+
+    /// <summary>
+    /// This registry plus the stages of a plugin assembly. A plugin must declare at least one stage, and none
+    /// of its stage types may already be registered (the error names both assemblies).
+    /// </summary>
+    public StageRegistry WithPlugin(Assembly plugin)
+    {
+        var r = new StageRegistry();
+        foreach (var d in _ordered) { r._byType[Key(d.Type, d.Shape)] = d; r._ordered.Add(d); }
+        string name = plugin.GetName().Name ?? plugin.FullName ?? "plugin";
+        var declared = StagePlugins.StageTypes(plugin);
+        if (declared.Count == 0)
+            throw new PluginException($"{name} declares no stages (public classes with a [Stage] attribute)");
+        foreach (var (t, attr) in declared)
+        {
+            if (r._byType.TryGetValue(Key(attr.Type, attr.Shape), out var existing))
+                throw new PluginException($"stage type '{attr.Type}' of {name} ({t.FullName}) clashes with '{attr.Type}' of {existing.StageType.Assembly.GetName().Name} ({existing.StageType.FullName}); rename one of them");
+            try { r.Add(t, attr); }
+            catch (InvalidOperationException ex) { throw new PluginException($"{name}: {ex.Message}"); }
+        }
         return r;
     }
 
