@@ -55,8 +55,36 @@ public sealed class Pipeline
         return Parse(System.IO.File.ReadAllBytes(path), path, registry, outputOverride);
     }
 
+    /// <summary>
+    /// Checks and builds a pipeline defined in code, exactly as the pipeline file <see cref="PipelineDefinition.ToJson"/>
+    /// writes would be: the same option checks, the same stages. Stage classes given by <see cref="StageSpec.StageClass"/>
+    /// join <paramref name="registry"/> (default: the stages of DataForge.Core). Errors name the JSON path, as
+    /// <c>pipeline 'NAME': $.stages[1].min_words: expected an integer &gt;= 0, found -1</c>.
+    /// </summary>
+    public static Pipeline Create(PipelineDefinition definition, StageRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string label = $"pipeline '{definition.Settings.Name}'";
+        byte[] json;
+        try { json = Encoding.UTF8.GetBytes(definition.ToJson()); }
+        catch (OptionException ex) { throw new ConfigException([new ConfigError(label, 0, 0, "$", ex.Message)]); }
+        try
+        {
+            return Parse(json, label, definition.RegistryFor(registry ?? StageRegistry.Core), null, Directory.GetCurrentDirectory());
+        }
+        catch (ConfigException ex)
+        {
+            // Lines and columns of generated JSON mean nothing to the caller; the JSON path does.
+            throw new ConfigException(ex.Errors.Select(e => e with { Line = 0, Column = 0 }).ToList());
+        }
+    }
+
     /// <summary>Parses and validates; throws <see cref="ConfigException"/> listing every error.</summary>
     public static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride = null)
+        => Parse(json, file, registry, outputOverride, null);
+
+    /// <param name="pluginBaseDirectory">What plugin paths are relative to; default: the directory of <paramref name="file"/>.</param>
+    static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride, string? pluginBaseDirectory)
     {
         var root = JsonTree.ParseConfig(json, file);
         var errors = new List<ConfigError>();
@@ -69,7 +97,8 @@ public sealed class Pipeline
         var plugins = new List<string>();
         if (root["plugins"] is { } pluginList)
         {
-            registry = LoadPlugins(pluginList, file, registry, plugins, errors);
+            string pluginBase = pluginBaseDirectory ?? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file)) ?? Directory.GetCurrentDirectory();
+            registry = LoadPlugins(pluginList, file, pluginBase, registry, plugins, errors);
             if (errors.Count > 0) throw new ConfigException(errors);
         }
 
@@ -136,14 +165,13 @@ public sealed class Pipeline
     /// Loads each plugin named in <c>plugins</c> (paths relative to the pipeline file) and returns the registry
     /// with their stages; a plugin that is missing, unloadable or clashing is an error at its array element.
     /// </summary>
-    static StageRegistry LoadPlugins(JsonNodeP node, string file, StageRegistry registry, List<string> loaded, List<ConfigError> errors)
+    static StageRegistry LoadPlugins(JsonNodeP node, string file, string baseDir, StageRegistry registry, List<string> loaded, List<ConfigError> errors)
     {
         if (node.Kind != JsonKind.Array)
         {
             errors.Add(new(file, node.Line, node.Column, node.Path, $"expected an array of stage library paths (.dll, relative to the pipeline file), found {node.KindName}"));
             return registry;
         }
-        string baseDir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file)) ?? Directory.GetCurrentDirectory();
         foreach (var item in node.Items!)
         {
             if (item.Kind != JsonKind.String || string.IsNullOrWhiteSpace(item.Text))

@@ -217,6 +217,15 @@ public sealed class StageRegistry
         return r;
     }
 
+    /// <summary>This registry plus one stage class.</summary>
+    internal StageRegistry WithStage(Type stageType, StageAttribute attr)
+    {
+        var r = new StageRegistry();
+        foreach (var d in _ordered) { r._byType[Key(d.Type, d.Shape)] = d; r._ordered.Add(d); }
+        r.Add(stageType, attr);
+        return r;
+    }
+
     static string Key(string type, StageShape shape) => shape switch
     {
         StageShape.Source => "source:",
