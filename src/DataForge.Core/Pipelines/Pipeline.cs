@@ -83,7 +83,7 @@ public sealed class Pipeline
     public static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride = null)
         => Parse(json, file, registry, outputOverride, null);
 
-    /// <param name="pluginBaseDirectory">What plugin paths are relative to; default: the directory of <paramref name="file"/>.</param>
+    // pluginBaseDirectory: what plugin paths are relative to; default: the directory of the file.
     static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride, string? pluginBaseDirectory)
     {
         var root = JsonTree.ParseConfig(json, file);
