@@ -6,7 +6,7 @@ using DataForge.Stages;
 namespace DataForge.Pipelines;
 
 /// <summary>The pipeline schema (schemas/pipeline.schema.json) and the stage reference (docs/stages.md), from the stage registry.</summary>
-public static class PipelineSchema
+internal static class PipelineSchema
 {
     public static string Pipeline(StageRegistry registry)
     {
