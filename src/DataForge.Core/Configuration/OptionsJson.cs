@@ -8,7 +8,7 @@ namespace DataForge.Configuration;
 /// <see cref="OptionAttribute"/> property under its JSON name. Options objects built in code go through this
 /// and then the binder, so they are checked exactly as a configuration file would be.
 /// </summary>
-public static class OptionsJson
+internal static class OptionsJson
 {
     /// <summary>Writes the option properties of <paramref name="options"/> (the caller writes the enclosing object).</summary>
     public static void WriteProperties(Utf8JsonWriter w, object options)
