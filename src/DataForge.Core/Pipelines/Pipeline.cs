@@ -35,10 +35,15 @@ public sealed record PipelineSettings
 /// <summary>A parsed, validated pipeline: sources, processing stages and a sink, all constructed.</summary>
 public sealed class Pipeline
 {
+    /// <summary>The top-level settings.</summary>
     public required PipelineSettings Settings { get; init; }
+    /// <summary>The pipeline file (or, for <see cref="Create"/>, a label naming the pipeline), as errors name it.</summary>
     public required string File { get; init; }
+    /// <summary>The sources, read in this order.</summary>
     public required IReadOnlyList<SourceStage> Sources { get; init; }
+    /// <summary>The processing stages, applied in this order.</summary>
     public required IReadOnlyList<Stage> Stages { get; init; }
+    /// <summary>The sink that writes the corpus.</summary>
     public required SinkStage Sink { get; init; }
     /// <summary>The configuration re-serialised canonically; resume refuses to continue a run of another configuration.</summary>
     public required string CanonicalJson { get; init; }
@@ -49,6 +54,10 @@ public sealed class Pipeline
     static readonly string[] RootReserved = ["plugins", "input", "stages", "output"];
     static readonly string[] StageReserved = ["type", "name"];
 
+    /// <summary>
+    /// Loads, checks and builds a pipeline file with the stages of <paramref name="registry"/> and of the plugins the
+    /// file names; <paramref name="outputOverride"/> replaces the sink's path (<c>run --output</c>).
+    /// </summary>
     public static Pipeline Load(string path, StageRegistry registry, string? outputOverride = null)
     {
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"{path}: pipeline file not found", path);
