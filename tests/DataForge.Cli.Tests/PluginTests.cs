@@ -139,6 +139,45 @@ public class PluginTests(SamplePluginBuild plugin) : IClassFixture<SamplePluginB
         Assert.Contains("plugin not found", err);
     }
 
+    /// <summary>
+    /// A plugin built with DataForge.Core copied next to it (no <c>Private="false"</c> / <c>ExcludeAssets="runtime"</c>)
+    /// still gets the host's DataForge.Core, so its stages are the executor's <c>Stage</c> type, in a load context of their own.
+    /// </summary>
+    [Fact]
+    public void A_plugin_shipped_with_its_own_DataForge_Core_gets_the_hosts()
+    {
+        using var dir = new TempDir();
+        foreach (var f in Directory.GetFiles(Path.GetDirectoryName(plugin.Dll)!))
+            File.Copy(f, Path.Combine(dir.Path, Path.GetFileName(f)));
+        // As a package reference without ExcludeAssets="runtime" leaves it: DataForge.Core and Arrow beside the
+        // plugin and listed as its runtime assets in its .deps.json.
+        var shared = new[] { typeof(DataForge.Stages.Stage).Assembly, typeof(Apache.Arrow.StringArray).Assembly };
+        foreach (var a in shared) File.Copy(a.Location, Path.Combine(dir.Path, Path.GetFileName(a.Location)), overwrite: true);
+        var deps = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(dir["TldStages.deps.json"]))!;
+        var target = deps["targets"]![".NETCoreApp,Version=v10.0"]!;
+        target["DataForge.Core/0.1.0"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["runtime"] = new System.Text.Json.Nodes.JsonObject { ["lib/net10.0/DataForge.Core.dll"] = new System.Text.Json.Nodes.JsonObject() },
+        };
+        deps["libraries"]!["DataForge.Core/0.1.0"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "package", ["serviceable"] = false, ["sha512"] = "", ["path"] = "dataforge.core/0.1.0",
+        };
+        File.WriteAllText(dir["TldStages.deps.json"], deps.ToJsonString());
+
+        var assembly = DataForge.Stages.StagePlugins.Load(dir["TldStages.dll"]);
+        var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly)!;
+        Assert.NotSame(System.Runtime.Loader.AssemblyLoadContext.Default, context);
+        Assert.Equal("dataforge-plugin:TldStages.dll", context.Name);
+        foreach (var a in shared)
+            Assert.Same(a, context.LoadFromAssemblyName(a.GetName()));
+        var stage = assembly.GetType("TldStages.TldFilterStage", throwOnError: true)!;
+        Assert.True(stage.IsSubclassOf(typeof(DataForge.Stages.RowRuleStage)));
+        Assert.DoesNotContain(context.Assemblies, a => a.GetName().Name is "DataForge.Core" or "Apache.Arrow");
+        Assert.Same(assembly, DataForge.Stages.StagePlugins.Load(dir["TldStages.dll"])); // loaded once per path
+        Assert.Equal(DataForge.Stages.StageShape.Map, DataForge.Cli.DataForgeCli.Registry.WithPlugin(assembly).Find("tld_filter")!.Shape);
+    }
+
     [Fact]
     public void Shipped_sample_pipeline_validates_with_its_relative_plugin_path()
     {
