@@ -8,7 +8,7 @@ namespace DataForge.Execution;
 /// first pass through point NAME, <c>NAME#N</c> at the N-th; <c>DATAFORGE_FAULT_KILL_AFTER_BATCHES=N</c>
 /// kills after N batches were written. Unset (always, outside tests), each check is one comparison.
 /// </summary>
-public static class FaultPoints
+internal static class FaultPoints
 {
     /// <summary>The environment variable naming the kill point (set by tests on the child process they start).</summary>
     public const string Variable = "DATAFORGE_FAULT_KILL_AT";

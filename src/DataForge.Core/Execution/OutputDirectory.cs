@@ -9,7 +9,7 @@ namespace DataForge.Execution;
 /// <c>--overwrite</c> clears only such a directory and says what it removes; a marker file records
 /// that DataForge owns it. User files are never deleted.
 /// </summary>
-public static class OutputDirectory
+internal static class OutputDirectory
 {
     /// <summary>Marker written into every directory DataForge claims as its output; holds the kind.</summary>
     public const string MarkerFile = ".dataforge-output";

@@ -11,7 +11,7 @@ namespace DataForge.Execution;
 /// command and start time are written beside it (<c>.dataforge-lock.json</c>) for the message the second
 /// writer gets; where the file system ignores file locks, a live holder named there still refuses.
 /// </summary>
-public sealed class OutputLock : IDisposable
+internal sealed class OutputLock : IDisposable
 {
     public const string LockFile = ".dataforge-lock";
     const string InfoFile = LockFile + ".json";
@@ -123,7 +123,7 @@ public sealed class OutputLock : IDisposable
 }
 
 /// <summary>The lock holder as written to <c>.dataforge-lock.json</c>.</summary>
-public sealed record LockInfo(int Pid, string Host, string Command, string Started, long ProcessStartTicks);
+internal sealed record LockInfo(int Pid, string Host, string Command, string Started, long ProcessStartTicks);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(LockInfo))]

@@ -34,8 +34,9 @@ public static class PipelineRunner
         foreach (var src in pipeline.Sources)
             foreach (var spec in src.Plan(planCtx))
                 partitions.Add((src, spec with { Index = partitions.Count }));
+        // Plugins count as inputs: a rebuilt stage library must not finish a run its older build began.
         var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
-            .Select(FileIdentity.Stamp).ToList();
+            .Concat(pipeline.Plugins).Select(FileIdentity.Stamp).ToList();
 
         using var outputLock = OutputLock.Acquire(outDir, "run");
         try

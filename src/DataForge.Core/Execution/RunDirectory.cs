@@ -61,7 +61,7 @@ internal sealed class RunDirectory(string path)
         if (options.Resume && File.Exists(file))
         {
             if (File.ReadAllText(file) != json)
-                throw new RunSetupException($"{Path}: --resume refused: the pipeline, its input files or --limit changed since the interrupted run");
+                throw new RunSetupException($"{Path}: --resume refused: the pipeline, its input files, its plugins or --limit changed since the interrupted run");
             return;
         }
         File.WriteAllText(file, json);
