@@ -191,6 +191,9 @@ public sealed class MinHashDedupStage : GlobalStage
 
     static string EdgePath(string dir, int bucket) => Path.Combine(dir, $"edges-b{bucket:D3}.bin");
 
+    /// <summary>Apply reads only the files that resolve wrote in the work directory.</summary>
+    public override void Reopen(GlobalContext context) => _dir = context.WorkDirectory;
+
     public override DocumentBatch Apply(DocumentBatch batch, StageContext context)
     {
         var rows = new ClusterRow[batch.Length];

@@ -84,6 +84,14 @@ public abstract class GlobalStage(StageInit init) : Stage(init)
     /// <summary>Phase 2, once, after every partition was observed. Must be idempotent (resume re-runs it).</summary>
     public abstract void Resolve(GlobalContext context);
 
+    /// <summary>
+    /// Readies apply in a process that did not resolve (a Slurm task of the next step): restores what
+    /// <see cref="Resolve"/> left in <see cref="GlobalContext.WorkDirectory"/>. A stage that keeps resolved
+    /// state in memory must also write it there in <see cref="Resolve"/>.
+    /// </summary>
+    public virtual void Reopen(GlobalContext context)
+        => throw new NotSupportedException($"stage '{Name}' ({Type}) cannot apply in a process that did not resolve it; run this pipeline with the local executor");
+
     /// <summary>Phase 3, per partition: rows arrive in the same order they were observed; <see cref="StageContext.RowOffset"/> gives the first row's index.</summary>
     public abstract DocumentBatch Apply(DocumentBatch batch, StageContext context);
 }
