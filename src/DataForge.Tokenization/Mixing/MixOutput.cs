@@ -150,7 +150,7 @@ public sealed class MixOutput
             // From here the directory says "incomplete" until the new mix is in place.
             File.Delete(SuccessPath);
             // A mix on Slurm publishes from its last job: its submission record, markers and logs stay.
-            OutputDirectory.Clear(Directory, Kind, _log, WorkDir, Execution.Slurm.SlurmSubmission.DirName);
+            OutputDirectory.Clear(Directory, Kind, _log, "output directory", WorkDir, Execution.Slurm.SlurmSubmission.DirName);
             File.WriteAllText(Path.Combine(Work, PublishingFile), "");
         }
         Mixer.Publish(Staging, Directory, () => FaultPoints.At("mix:mid-publish"));
