@@ -19,6 +19,8 @@ state=/var/spool/slurmctld
 spool=/var/spool/slurmd
 logs=/var/log/slurm
 
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
 answers() { timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; }
 
 install_packages() {
@@ -39,7 +41,7 @@ start_munge() {
   as_root chmod 400 /etc/munge/munge.key
   as_root chmod 755 /run/munge
   if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-    as_root pkill -x munged 2>/dev/null || true
+    stop_pidfile /run/munge/munged.pid
     as_root runuser -u munge -- /usr/sbin/munged
     for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
   fi
@@ -95,12 +97,12 @@ up() {
   start_munge
   local changed=0
   write_config && changed=1
-  if [ $changed = 1 ] && pgrep -x slurmctld >/dev/null; then
+  if [ $changed = 1 ] && running /run/slurmctld.pid; then
     # A new configuration: restart both daemons so they agree on it.
     down_daemons
   fi
-  pgrep -x slurmctld >/dev/null || as_root /usr/sbin/slurmctld
-  pgrep -x slurmd >/dev/null || as_root /usr/sbin/slurmd
+  running /run/slurmctld.pid || as_root /usr/sbin/slurmctld
+  running /run/slurmd.pid || as_root /usr/sbin/slurmd
   for _ in $(seq 100); do answers && break; sleep 0.2; done
   if ! answers; then
     # A node left down by an earlier run (for example after a reboot) is returned to service.
@@ -115,18 +117,26 @@ up() {
   echo "slurm: node $host up ($(sinfo -h -o '%c CPUs, %m MiB, %T'))"
 }
 
+# Stops the daemon whose pid file is given (the daemons started here write one each) and waits for it.
+stop_pidfile() {
+  local pid
+  [ -s "$1" ] || return 0
+  pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    as_root kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  as_root rm -f "$1"
+}
+
 down_daemons() {
-  for d in slurmd slurmctld; do
-    if pgrep -x "$d" >/dev/null; then
-      as_root kill "$(pgrep -x "$d")" 2>/dev/null || true
-      for _ in $(seq 50); do pgrep -x "$d" >/dev/null || break; sleep 0.1; done
-    fi
-  done
+  stop_pidfile /run/slurmd.pid
+  stop_pidfile /run/slurmctld.pid
 }
 
 down() {
   down_daemons
-  if pgrep -x munged >/dev/null; then as_root kill "$(pgrep -x munged)" 2>/dev/null || true; fi
+  stop_pidfile /run/munge/munged.pid
   echo "slurm: stopped"
 }
 
