@@ -250,11 +250,13 @@ public class SlurmPlanTests
             """);
         var pipeline = DataForge.Pipelines.Pipeline.Load(pipe, DataForge.Cli.DataForgeCli.Registry);
         var steps = SlurmPipeline.Steps(pipeline, partitions: 3, tasks: 16);
-        Assert.Equal(["s0", "r0", "s1", "r1", "s2", "finish"], steps.Select(s => s.Id));
-        Assert.Equal([3, 1, 3, 1, 3, 1], steps.Select(s => s.Tasks));
+        // minhash_dedup resolves its 14 bands as an array (capped at 16 tasks), then combines them in one job.
+        Assert.Equal(["s0", "r0", "s1", "b1", "r1", "s2", "finish"], steps.Select(s => s.Id));
+        Assert.Equal([3, 1, 3, 14, 1, 3, 1], steps.Select(s => s.Tasks));
         Assert.Equal("read, normalize, observe exact_dedup", steps[0].Description);
         Assert.Equal("apply exact_dedup, length_filter, observe minhash_dedup", steps[2].Description);
-        Assert.Equal("apply minhash_dedup, write", steps[4].Description);
+        Assert.Equal("apply minhash_dedup, write", steps[5].Description);
+        Assert.Equal(4, SlurmPipeline.Steps(pipeline, partitions: 3, tasks: 4).Single(s => s.Id == "b1").Tasks);
     }
 
     [Fact]

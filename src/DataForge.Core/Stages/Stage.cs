@@ -96,6 +96,20 @@ public abstract class GlobalStage(StageInit init) : Stage(init)
     public abstract DocumentBatch Apply(DocumentBatch batch, StageContext context);
 }
 
+/// <summary>
+/// A global stage whose resolve step splits into independent buckets and a combining step, so a cluster can
+/// run the buckets as an array job. <see cref="GlobalStage.Resolve"/> must equal every bucket followed by
+/// <see cref="ResolveCombine"/>.
+/// </summary>
+public interface IBucketedResolve
+{
+    int ResolveBuckets { get; }
+    /// <summary>Resolves one bucket, writing its result under the work directory atomically; does nothing when that result exists.</summary>
+    void ResolveBucket(GlobalContext context, int bucket);
+    /// <summary>Combines the buckets' results into what apply reads.</summary>
+    void ResolveCombine(GlobalContext context);
+}
+
 /// <summary>Sees each batch once; must copy what it needs (batches are released after the call).</summary>
 public interface IGlobalObserver
 {

@@ -34,7 +34,12 @@ public static class SlurmPipeline
             what.AddRange(seg.Stages.Select(s => s.Name));
             what.Add(seg.GlobalAfter is { } ga ? $"observe {ga.Name}" : "write");
             steps.Add(new SlurmStep($"s{k}", "map", k, t, string.Join(", ", what)));
-            if (seg.GlobalAfter is { } g) steps.Add(new SlurmStep($"r{k}", "resolve", k, 1, $"resolve {g.Name}"));
+            if (seg.GlobalAfter is IBucketedResolve b)
+            {
+                steps.Add(new SlurmStep($"b{k}", "resolve-bucket", k, Math.Max(1, Math.Min(tasks, b.ResolveBuckets)), $"resolve {seg.GlobalAfter.Name}: {b.ResolveBuckets} buckets"));
+                steps.Add(new SlurmStep($"r{k}", "resolve", k, 1, $"resolve {seg.GlobalAfter.Name}: combine"));
+            }
+            else if (seg.GlobalAfter is { } g) steps.Add(new SlurmStep($"r{k}", "resolve", k, 1, $"resolve {g.Name}"));
         }
         steps.Add(new SlurmStep("finish", "finish", segments.Count - 1, 1, "stats.json, manifest.json, _SUCCESS"));
         return steps;
@@ -73,6 +78,8 @@ public static class SlurmPipeline
                 "map" => Enumerable.Range(0, step.Tasks)
                     .Where(t => Enumerable.Range(0, partitions.Count).Any(p => p % step.Tasks == t && run.Done(step.Segment, p) is null)).ToList(),
                 "resolve" => run.Resolved(step.Segment) is null ? [0] : [],
+                // Buckets are matched again unless the combining step finished (their results go when it does).
+                "resolve-bucket" => run.Resolved(step.Segment) is null ? Enumerable.Range(0, step.Tasks).ToList() : [],
                 _ => [0],
             };
             steps.Add((step, missing));
@@ -104,6 +111,9 @@ public static class SlurmPipeline
                 break;
             case "resolve":
                 Resolve(pipeline, run, options, partitions.Count, segments, step.Segment);
+                break;
+            case "resolve-bucket":
+                ResolveBuckets(pipeline, run, options, partitions.Count, segments, step, task);
                 break;
             case "finish":
                 Finish(pipeline, run, sub, partitions.Count, segments);
@@ -145,8 +155,22 @@ public static class SlurmPipeline
         var runner = new PartitionRunner(pipeline, run, options, partitionCount, pipelined: false);
         var stats = new StageStats { Name = g.Name, Type = g.Type };
         FaultPoints.At("slurm-task:resolve");
-        g.Resolve(runner.GlobalContextFor(g, stats));
+        // A bucketed stage's buckets were resolved by the array step before.
+        if (g is IBucketedResolve b) b.ResolveCombine(runner.GlobalContextFor(g, stats));
+        else g.Resolve(runner.GlobalContextFor(g, stats));
         run.MarkResolved(k, stats);
+    }
+
+    static void ResolveBuckets(Pipeline pipeline, RunDirectory run, RunOptions options, int partitionCount, List<Segment> segments, SlurmStep step, int task)
+    {
+        if (run.Resolved(step.Segment) is not null) return;
+        var g = segments[step.Segment].GlobalAfter as IBucketedResolve
+            ?? throw new InvalidOperationException($"segment {step.Segment} ends in no bucketed global stage");
+        var stage = segments[step.Segment].GlobalAfter!;
+        var runner = new PartitionRunner(pipeline, run, options, partitionCount, pipelined: false);
+        var ctx = runner.GlobalContextFor(stage, new StageStats { Name = stage.Name, Type = stage.Type });
+        var mine = Enumerable.Range(0, g.ResolveBuckets).Where(b => b % step.Tasks == task).ToList();
+        Parallel.ForEach(mine, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers) }, b => g.ResolveBucket(ctx, b));
     }
 
     static void Finish(Pipeline pipeline, RunDirectory run, SlurmSubmission sub, int partitionCount, List<Segment> segments)
