@@ -285,6 +285,38 @@ public class SlurmPlanTests
     }
 
     [Fact]
+    public void Every_dedup_stage_applies_in_a_process_that_did_not_resolve_it_and_the_output_equals_the_local_run()
+    {
+        using var dir = new TempDir();
+        for (int f = 0; f < 5; f++)
+        {
+            Runs.WriteCorpus(dir, $"in/f{f}.jsonl", 60, seed: f + 1);
+            File.AppendAllText(dir[$"in/f{f}.jsonl"], string.Concat(File.ReadLines(dir["in/f0.jsonl"]).Take(10).Select(l => l + "\n")));
+        }
+        string Pipe(string output) => dir.Write(output + ".json", $$"""
+            { "batch_rows": 25, "input": [{"type": "jsonl", "paths": [{{Runs.J(dir["in/*.jsonl"])}}]}],
+              "stages": [{"type": "normalize"}, {"type": "line_dedup", "max_occurrences": 2}, {"type": "sentence_dedup"}, {"type": "exact_dedup"},
+                         {"type": "url_dedup"}, {"type": "minhash_dedup"}],
+              "output": {"type": "jsonl", "path": {{Runs.J(dir[output])}}, "shard_max_rows": 30} }
+            """);
+        Assert.Equal(0, CliTests.Cli("run", Pipe("local"), "--workers", "2").Code);
+        string steps = Pipe("steps");
+        StepsInProcess.Run(() => DataForge.Pipelines.Pipeline.Load(steps, DataForge.Cli.DataForgeCli.Registry), tasks: 3);
+        Assert.True(File.Exists(dir["steps/_SUCCESS"]));
+        Assert.Equal(Runs.Shards(dir["local"]), Runs.Shards(dir["steps"]));
+        Assert.Equal(File.ReadAllText(dir["local/manifest.json"]), File.ReadAllText(dir["steps/manifest.json"]));
+        var a = RunStats.Read(dir["local/stats.json"]);
+        var b = RunStats.Read(dir["steps/stats.json"]);
+        foreach (var st in a.Stages)
+        {
+            var other = b.Stages.Single(x => x.Name == st.Name);
+            Assert.Equal((st.In, st.Out, st.DroppedTotal), (other.In, other.Out, other.DroppedTotal));
+        }
+        // The copies across files are removed (by the first dedup stage that sees them).
+        Assert.True(a.Dropped >= 40, $"dropped {a.Dropped}");
+    }
+
+    [Fact]
     public void Limit_is_refused_on_slurm_before_anything_is_written()
     {
         using var dir = new TempDir();

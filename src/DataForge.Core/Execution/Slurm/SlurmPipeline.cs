@@ -56,22 +56,36 @@ public static class SlurmPipeline
         foreach (var g in pipeline.Stages.OfType<GlobalStage>())
             if (g.GetType().GetMethod(nameof(GlobalStage.Reopen))!.DeclaringType == typeof(GlobalStage))
                 throw new RunSetupException($"stage '{g.Name}' ({g.Type}) cannot apply in a process that did not resolve it, so it cannot run on Slurm; use the local executor");
-        var run = new RunDirectory(pipeline.Sink.OutputPath);
-        var (partitions, inputs) = PipelineRunner.Plan(pipeline);
-        using var outputLock = OutputLock.Acquire(run.Path, "run --executor slurm");
-        if (options.Resume && run.IsFinished) return null;
+        var (partitions, _) = PipelineRunner.Plan(pipeline);
+        using var outputLock = OutputLock.Acquire(pipeline.Sink.OutputPath, "run --executor slurm");
+        List<(SlurmStep, IReadOnlyList<int>)>? steps;
         try
         {
-            run.Prepare(options);
-            run.CheckIdentity(pipeline, partitions.Select(p => p.Spec.Description).ToList(), inputs, options);
+            steps = Prepare(pipeline, options, executor.Tasks);
         }
         catch
         {
             outputLock.Abandon();
             throw;
         }
+        if (steps is null) return null;
+        string name = "df-" + Regex.Replace(pipeline.Settings.Name, "[^A-Za-z0-9_.-]", "_");
+        return SlurmSubmission.Submit(Kind, pipeline.File, pipeline.Sink.OutputPath, executor, steps, name, command);
+    }
+
+    /// <summary>
+    /// Readies the output directory for the steps (the caller holds its lock) and returns each step with the tasks
+    /// that have work left; null when <c>--resume</c> finds the run finished.
+    /// </summary>
+    public static List<(SlurmStep Step, IReadOnlyList<int> Missing)>? Prepare(Pipeline pipeline, RunOptions options, int tasks)
+    {
+        var run = new RunDirectory(pipeline.Sink.OutputPath);
+        var (partitions, inputs) = PipelineRunner.Plan(pipeline);
+        if (options.Resume && run.IsFinished) return null;
+        run.Prepare(options);
+        run.CheckIdentity(pipeline, partitions.Select(p => p.Spec.Description).ToList(), inputs, options);
         var steps = new List<(SlurmStep, IReadOnlyList<int>)>();
-        foreach (var step in Steps(pipeline, partitions.Count, executor.Tasks))
+        foreach (var step in Steps(pipeline, partitions.Count, tasks))
         {
             IReadOnlyList<int> missing = step.Kind switch
             {
@@ -84,8 +98,7 @@ public static class SlurmPipeline
             };
             steps.Add((step, missing));
         }
-        string name = "df-" + Regex.Replace(pipeline.Settings.Name, "[^A-Za-z0-9_.-]", "_");
-        return SlurmSubmission.Submit(Kind, pipeline.File, run.Path, executor, steps, name, command);
+        return steps;
     }
 
     /// <summary>Runs task <paramref name="task"/> of step <paramref name="stepId"/> (the worker process of one Slurm task).</summary>
