@@ -195,7 +195,18 @@ public sealed class SlurmSubmission
             if (executor.Account is { } acct) args.AddRange(["--account", acct]);
             if (previous is not null) args.AddRange(["--dependency", $"afterok:{previous}", "--kill-on-invalid-dep=yes"]);
             args.AddRange(executor.SbatchArgs);
-            previous = SlurmClient.Submit(args, script);
+            try
+            {
+                previous = SlurmClient.Submit(args, script);
+            }
+            catch (SlurmException ex) when (submitted.Any(s => s.JobId is not null))
+            {
+                // Half a submission would run steps whose successors never come: cancel what was submitted.
+                var ids = submitted.Where(s => s.JobId is not null).Select(s => s.JobId!).ToList();
+                SlurmClient.Exec("scancel", ids);
+                Record([.. submitted, .. steps.Skip(submitted.Count).Select(s => new SubmittedStep(s.Step, null, s.Missing))]).Write();
+                throw new SlurmException($"{ex.Message}; the jobs submitted before it were cancelled ({string.Join(", ", ids)})");
+            }
             submitted.Add(new SubmittedStep(step, previous, missing));
         }
         var sub = Record(submitted);
