@@ -317,6 +317,22 @@ public class SlurmPlanTests
     }
 
     [Fact]
+    public void The_tokens_sink_tokenizes_in_the_tasks_and_assembles_in_the_finish_step_as_the_local_run_does()
+    {
+        using var dir = new TempDir();
+        for (int f = 0; f < 4; f++) Runs.WriteCorpus(dir, $"in/f{f}.jsonl", 50, seed: f + 3);
+        string Pipe(string output) => dir.Write(output + ".json", $$"""
+            { "input": [{"type": "jsonl", "paths": [{{Runs.J(dir["in/*.jsonl"])}}]}], "stages": [{"type": "normalize"}],
+              "output": {"type": "tokens", "tokenizer": "cl100k_base", "val_fraction": 0.2, "path": {{Runs.J(dir[output])}}} }
+            """);
+        Assert.Equal(0, CliTests.Cli("run", Pipe("local")).Code);
+        string steps = Pipe("steps");
+        StepsInProcess.Run(() => DataForge.Pipelines.Pipeline.Load(steps, DataForge.Cli.DataForgeCli.Registry), tasks: 3);
+        foreach (var f in new[] { "train.bin", "val.bin", "manifest.json" })
+            Assert.True(File.ReadAllBytes(dir["local/" + f]).AsSpan().SequenceEqual(File.ReadAllBytes(dir["steps/" + f])), f);
+    }
+
+    [Fact]
     public void Limit_is_refused_on_slurm_before_anything_is_written()
     {
         using var dir = new TempDir();
