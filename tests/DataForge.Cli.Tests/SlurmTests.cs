@@ -344,5 +344,12 @@ public class SlurmPlanTests
         Assert.Equal(2, r.Code);
         Assert.Contains("--limit", r.Err);
         Assert.False(Directory.Exists(dir["o"]));
+
+        // A missing input is found while planning, before anything is submitted or written.
+        File.Delete(input);
+        var missing = CliTests.Cli("run", pipe, "--executor", "slurm");
+        Assert.NotEqual(0, missing.Code);
+        Assert.Contains("c.jsonl", missing.Err);
+        Assert.False(Directory.Exists(dir["o"]));
     }
 }

@@ -56,7 +56,7 @@ public static class SlurmPipeline
         foreach (var g in pipeline.Stages.OfType<GlobalStage>())
             if (g.GetType().GetMethod(nameof(GlobalStage.Reopen))!.DeclaringType == typeof(GlobalStage))
                 throw new RunSetupException($"stage '{g.Name}' ({g.Type}) cannot apply in a process that did not resolve it, so it cannot run on Slurm; use the local executor");
-        var (partitions, _) = PipelineRunner.Plan(pipeline);
+        // A missing input fails in Prepare's planning, before anything is written; Abandon then removes the directory the lock created.
         using var outputLock = OutputLock.Acquire(pipeline.Sink.OutputPath, "run --executor slurm");
         List<(SlurmStep, IReadOnlyList<int>)>? steps;
         try
