@@ -53,6 +53,7 @@ public static class DataForgeCli
                  {
                      RunCommand.Build(io), ValidateCommand.Build(io), StagesCommand.Build(io), SchemaCommand.Build(io),
                      InspectCommand.Build(io), ReportCommand.Build(io), QualityCommand.Build(io), TokenizerCommand.Build(io), MixCommand.Build(io), TrainCommand.Build(io), GenerateCommand.Build(io), EvalCommand.Build(io),
+                     SlurmCommands.BuildStatus(io), SlurmCommands.BuildTask(io),
                  })
             root.Subcommands.Add(c);
         var parse = root.Parse(args);
@@ -91,6 +92,9 @@ public static class DataForgeCli
             case ConfigException ce:
                 foreach (var e in ce.Errors) stderr.WriteLine(e.ToString());
                 return ExitCodes.Usage;
+            case DataForge.Execution.Slurm.SlurmException:
+                stderr.WriteLine($"error: {ex.Message}");
+                return ExitCodes.Failure;
             case RunSetupException or FileNotFoundException or CliUsageException or PluginException:
                 stderr.WriteLine($"error: {ex.Message}");
                 return ExitCodes.Usage;

@@ -76,14 +76,14 @@ internal static class OutputDirectory
 
     /// <summary>
     /// Removes everything a previous DataForge output left in <paramref name="dir"/> (not the lock or marker,
-    /// nor the entry named <paramref name="keep"/>: the work directory of a command that clears its previous
+    /// nor the entries named in <paramref name="keep"/>: the work directory of a command that clears its previous
     /// output only once the new one is ready).
     /// </summary>
-    public static void Clear(string dir, string kind, Action<string>? log, string what = "output directory", string? keep = null)
+    public static void Clear(string dir, string kind, Action<string>? log, string what = "output directory", params string[] keep)
     {
         EnsureReplaceable(dir, kind, what);
         var entries = Directory.Exists(dir)
-            ? Directory.EnumerateFileSystemEntries(dir).Where(e => !IsBookkeeping(Path.GetFileName(e)) && Path.GetFileName(e) != keep).Order(StringComparer.Ordinal).ToList()
+            ? Directory.EnumerateFileSystemEntries(dir).Where(e => !IsBookkeeping(Path.GetFileName(e)) && !keep.Contains(Path.GetFileName(e))).Order(StringComparer.Ordinal).ToList()
             : [];
         if (entries.Count == 0) return;
         long files = 0, bytes = 0;

@@ -50,6 +50,12 @@ internal sealed class OutputLock : IDisposable
         {
             throw new OutputLockedException(dir, Describe(ReadInfo(infoPath)));
         }
+        // A run on Slurm writes from its jobs, which hold no lock here: its submission record names them.
+        if (Slurm.SlurmSubmission.LiveJobs(dir) is { Count: > 0 } jobs)
+        {
+            handle.Dispose();
+            throw new OutputLockedException(dir, $"the Slurm job(s) {string.Join(", ", jobs)} of a run submitted to Slurm (see dataforge status {dir}; scancel them to stop it)");
+        }
         // File systems without flock (some network mounts) lock nothing: a live holder named in the info file still counts.
         var previous = ReadInfo(infoPath);
         if (previous is not null && IsLive(previous))

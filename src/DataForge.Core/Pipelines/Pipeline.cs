@@ -3,6 +3,7 @@ using System.Text.Json;
 using DataForge.IO;
 using DataForge.Stages;
 using DataForge.Configuration;
+using DataForge.Execution;
 
 namespace DataForge.Pipelines;
 
@@ -29,6 +30,9 @@ public sealed record PipelineSettings
 
     [Option("Maximum text bytes per Arrow batch (a larger single document still forms its own batch).", Min = 1024)]
     public long BatchBytes { get; init; } = 16L << 20;
+
+    [Option("Where the pipeline runs: in this process (the default) or as Slurm jobs (docs/cluster.md). The output is the same either way.")]
+    public ExecutorOptions Executor { get; init; } = new();
 }
 
 
@@ -156,8 +160,16 @@ public sealed class Pipeline
         CheckOutputOutsideInputs(sources, input!, sink!, output!, outputOverride, file, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
 
+        // The executor decides where the work runs, not what it produces: a run submitted to Slurm may be
+        // resumed locally and the other way round, so it is not part of the identity.
         var canonical = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(canonical)) root.WriteTo(w);
+        using (var w = new Utf8JsonWriter(canonical))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in root.Properties!)
+                if (key != "executor") { w.WritePropertyName(key); value.WriteTo(w); }
+            w.WriteEndObject();
+        }
         return new Pipeline
         {
             Settings = settings,

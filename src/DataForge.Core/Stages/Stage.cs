@@ -94,8 +94,30 @@ public abstract class GlobalStage(StageInit init) : Stage(init)
     /// <summary>Phase 2, once, after every partition was observed. Must be idempotent (resume re-runs it).</summary>
     public abstract void Resolve(GlobalContext context);
 
+    /// <summary>
+    /// Readies apply in a process that did not resolve (a Slurm task of the next step): restores what
+    /// <see cref="Resolve"/> left in <see cref="GlobalContext.WorkDirectory"/>. A stage that keeps resolved
+    /// state in memory must also write it there in <see cref="Resolve"/>.
+    /// </summary>
+    public virtual void Reopen(GlobalContext context)
+        => throw new NotSupportedException($"stage '{Name}' ({Type}) cannot apply in a process that did not resolve it; run this pipeline with the local executor");
+
     /// <summary>Phase 3, per partition: rows arrive in the same order they were observed; <see cref="StageContext.RowOffset"/> gives the first row's index.</summary>
     public abstract DocumentBatch Apply(DocumentBatch batch, StageContext context);
+}
+
+/// <summary>
+/// A global stage whose resolve step splits into independent buckets and a combining step, so a cluster can
+/// run the buckets as an array job. <see cref="GlobalStage.Resolve"/> must equal every bucket followed by
+/// <see cref="ResolveCombine"/>.
+/// </summary>
+public interface IBucketedResolve
+{
+    int ResolveBuckets { get; }
+    /// <summary>Resolves one bucket, writing its result under the work directory atomically; does nothing when that result exists.</summary>
+    void ResolveBucket(GlobalContext context, int bucket);
+    /// <summary>Combines the buckets' results into what apply reads.</summary>
+    void ResolveCombine(GlobalContext context);
 }
 
 /// <summary>Sees each batch once; must copy what it needs (batches are released after the call).</summary>
