@@ -66,6 +66,17 @@ public static class WordTokenizer
     static readonly Dictionary<string, string[]> Specials = SpacyEnglishData.SpecialCases.ToDictionary(s => s.Text, s => s.Tokens, StringComparer.Ordinal);
     static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> SpecialLookup = Specials.GetAlternateLookup<ReadOnlySpan<char>>();
     static readonly int MaxSpecialLength = Specials.Keys.Max(k => k.Length);
+    // A filter in front of the dictionary: for a length and an ASCII first character, the bits
+    // (last character mod 64) of the ASCII-ended special cases. Most words are ruled out by it.
+    static readonly ulong[] SpecialShapes = BuildSpecialShapes();
+
+    static ulong[] BuildSpecialShapes()
+    {
+        var shapes = new ulong[(MaxSpecialLength + 1) * 128];
+        foreach (var k in Specials.Keys)
+            if (k[0] < 128 && k[^1] < 128) shapes[k.Length * 128 + k[0]] |= 1UL << (k[^1] & 63);
+        return shapes;
+    }
 
     // Units and currencies after a digit, longest first is not needed: every match ends the string,
     // so the longest one that fits is the regex's leftmost match.
@@ -303,7 +314,10 @@ public static class WordTokenizer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool TrySpecial(ReadOnlySpan<char> s, out string[] pieces)
     {
-        if (s.Length > MaxSpecialLength) { pieces = null!; return false; }
+        pieces = null!;
+        if (s.Length > MaxSpecialLength || s.IsEmpty) return false;
+        char first = s[0], last = s[^1];
+        if (first < 128 && last < 128 && (SpecialShapes[s.Length * 128 + first] & (1UL << (last & 63))) == 0) return false;
         return SpecialLookup.TryGetValue(s, out pieces!);
     }
 
@@ -386,6 +400,7 @@ public static class WordTokenizer
                 }
             }
             if (nonWord == 0 && AlphanumericChunk(text, start, i, tokens)) continue;
+            if (nonWord == 1 && i - start >= 2 && WordAndPunctuation(text, start, i, tokens)) continue;
             int before = tokens.Count;
             TokenizeChunk(text, start, i, tokens, withSpecialCases: true);
             if (tokens.Count - before >= 2 && !mayMatchSpecial) mayMatchSpecial = ContainsPattern(text, tokens, before);
@@ -401,14 +416,39 @@ public static class WordTokenizer
     {
         var chunk = text[start..end];
         if (TrySpecial(chunk, out var pieces)) { AddPieces(tokens, start, pieces); return true; }
-        if (char.IsAsciiLetter(chunk[^1]) && chunk.Length >= 2)
-        {
-            int k = chunk.Length - 1;
-            while (k > 0 && char.IsAsciiLetter(chunk[k - 1])) k--;
-            if (k > 0 && chunk.Length - k <= MaxDigitSuffixLength) return false;
-        }
+        if (EndsInUnitRun(chunk)) return false;
         tokens.Add(new Range(start, end));
         return true;
+    }
+
+    /// <summary>
+    /// A chunk of ASCII letters and digits followed by one closing mark that is a suffix on its own
+    /// ("river," "bank." "now!"): the rules give the word (or its special case) and the mark, unless
+    /// the whole chunk is a special case ("a." "Mr.") or the word ends in a unit after a digit. A
+    /// period is a suffix after a lowercase letter or a digit only. False when the full rules must decide.
+    /// </summary>
+    static bool WordAndPunctuation(ReadOnlySpan<char> text, int start, int end, List<Range> tokens)
+    {
+        char mark = text[end - 1];
+        if (!(mark is ',' or ';' or ':' or '!' or '?' or ')' or '"' or ']' || (mark == '.' && (char.IsAsciiLetterLower(text[end - 2]) || char.IsAsciiDigit(text[end - 2])))))
+            return false;
+        var word = text[start..(end - 1)];
+        foreach (char ch in word) if (!char.IsAsciiLetterOrDigit(ch)) return false;
+        if (TrySpecial(text[start..end], out var pieces)) { AddPieces(tokens, start, pieces); return true; }
+        if (TrySpecial(word, out pieces)) return false;   // "Whos." : the matcher may join "s" and "."
+        if (EndsInUnitRun(word)) return false;
+        else tokens.Add(new Range(start, end - 1));
+        tokens.Add(new Range(end - 1, end));
+        return true;
+    }
+
+    /// <summary>Whether an ASCII alphanumeric word ends in a run of letters short enough to be a unit after a digit.</summary>
+    static bool EndsInUnitRun(ReadOnlySpan<char> word)
+    {
+        if (word.Length < 2 || !char.IsAsciiLetter(word[^1])) return false;
+        int k = word.Length - 1;
+        while (k > 0 && char.IsAsciiLetter(word[k - 1])) k--;
+        return k > 0 && word.Length - k <= MaxDigitSuffixLength;
     }
 
     /// <summary>spaCy's <c>_tokenize_affixes</c> for a text (whitespace tokens kept), used to build the matcher's patterns.</summary>
