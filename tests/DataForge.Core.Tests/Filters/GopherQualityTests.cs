@@ -164,7 +164,12 @@ public class GopherQualityTests
     [InlineData("Wait... what happened here.", 1)]                 // '...' is not a terminal token
     [InlineData("See e.g. the U.S. report. It is long.", 2)]       // abbreviations keep their dots
     [InlineData("Really?! Yes.", 2)]
-    [InlineData("   ", 0)]
+    [InlineData("Hi.  . Now", 3)]                                  // the whitespace token " " after "." starts one
+    [InlineData("Hi. . Now", 2)]
+    [InlineData("Stop. (Really.) Go.", 3)]
+    [InlineData("He paid 5 p.m. sharp. OK", 2)]                    // "p.m." is one token, not a sentence end
+    [InlineData("   ", 1)]                                         // datatrove counts one part for any text
+    [InlineData("", 1)]
     public void Sentences_split_like_spacys_sentencizer(string text, int expected)
         => Assert.Equal(expected, WordTokenizer.CountSentences(text, []));
 }
