@@ -66,20 +66,23 @@ public static class WordTokenizer
     static readonly Dictionary<string, string[]> Specials = SpacyEnglishData.SpecialCases.ToDictionary(s => s.Text, s => s.Tokens, StringComparer.Ordinal);
     static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> SpecialLookup = Specials.GetAlternateLookup<ReadOnlySpan<char>>();
     static readonly int MaxSpecialLength = Specials.Keys.Max(k => k.Length);
-    // A filter in front of the dictionary: for a length and an ASCII first character, the bits
-    // (last character mod 64) of the ASCII-ended special cases. Most words are ruled out by it.
+    // A filter in front of the dictionary: for a length and an ASCII first character, a 128-bit set
+    // of the ASCII last characters of special cases. Most words are ruled out by it.
     static readonly ulong[] SpecialShapes = BuildSpecialShapes();
 
     static ulong[] BuildSpecialShapes()
     {
-        var shapes = new ulong[(MaxSpecialLength + 1) * 128];
+        var shapes = new ulong[(MaxSpecialLength + 1) * 128 * 2];
         foreach (var k in Specials.Keys)
-            if (k[0] < 128 && k[^1] < 128) shapes[k.Length * 128 + k[0]] |= 1UL << (k[^1] & 63);
+            if (k[0] < 128 && k[^1] < 128) shapes[ShapeIndex(k.Length, k[0], k[^1])] |= 1UL << (k[^1] & 63);
         return shapes;
     }
 
-    // Units and currencies after a digit, longest first is not needed: every match ends the string,
-    // so the longest one that fits is the regex's leftmost match.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int ShapeIndex(int length, char first, char last) => ((length * 128 + first) << 1) + (last >> 6);
+
+    // Units and currencies after a digit. Every suffix rule ends the string, so the regex's leftmost
+    // match is the longest suffix that fits.
     static readonly string[] DigitSuffixes = [.. SpacyEnglishData.Units.Concat(SpacyEnglishData.Currency).Distinct().Where(s => s.Length > 0)];
     static readonly int MaxDigitSuffixLength = DigitSuffixes.Max(s => s.Length);
     static readonly bool[] DigitSuffixLastChar = BuildLastCharTable(DigitSuffixes);
@@ -311,13 +314,22 @@ public static class WordTokenizer
 
     // ---- Special cases ----
 
+    /// <summary>The shape filter alone, for a chunk of ASCII characters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool MayBeSpecial(ReadOnlySpan<char> text, int start, int end)
+    {
+        int len = end - start;
+        char first = text[start], last = text[end - 1];
+        return len <= MaxSpecialLength && (SpecialShapes[ShapeIndex(len, (char)(first & 127), (char)(last & 127))] & (1UL << (last & 63))) != 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool TrySpecial(ReadOnlySpan<char> s, out string[] pieces)
     {
         pieces = null!;
         if (s.Length > MaxSpecialLength || s.IsEmpty) return false;
         char first = s[0], last = s[^1];
-        if (first < 128 && last < 128 && (SpecialShapes[s.Length * 128 + first] & (1UL << (last & 63))) == 0) return false;
+        if (first < 128 && last < 128 && (SpecialShapes[ShapeIndex(s.Length, first, last)] & (1UL << (last & 63))) == 0) return false;
         return SpecialLookup.TryGetValue(s, out pieces!);
     }
 
@@ -389,18 +401,25 @@ public static class WordTokenizer
             if (PyText.IsSpace(c)) { i++; continue; }
             int start = i;
             // One pass finds the chunk's end and whether it is ASCII letters and digits only (most words).
-            if (!ScanAsciiChunk(text, ref i, out int nonWord))
+            if (!ScanAsciiChunk(text, ref i, out int nonWord, out bool digits))
             {
                 nonWord = char.IsAsciiLetterOrDigit(c) ? 0 : 1;
+                digits = char.IsAsciiDigit(c);
                 for (i++; i < n; i++)
                 {
                     c = text[i];
                     if (c <= ' ' || c >= 0x85) { if (PyText.IsSpace(c)) break; }
                     if (!char.IsAsciiLetterOrDigit(c)) nonWord++;
+                    else if (c <= '9') digits = true;
                 }
             }
-            if (nonWord == 0 && AlphanumericChunk(text, start, i, tokens)) continue;
-            if (nonWord == 1 && i - start >= 2 && WordAndPunctuation(text, start, i, tokens)) continue;
+            if (nonWord == 0)
+            {
+                // The usual word: not shaped like a special case and no unit after a digit.
+                if (!MayBeSpecial(text, start, i) && !(digits && EndsInUnitRun(text[start..i]))) { tokens.Add(new Range(start, i)); continue; }
+                if (AlphanumericChunk(text, start, i, tokens)) continue;
+            }
+            else if (nonWord == 1 && i - start >= 2 && WordAndPunctuation(text, start, i, digits, tokens)) continue;
             int before = tokens.Count;
             TokenizeChunk(text, start, i, tokens, withSpecialCases: true);
             if (tokens.Count - before >= 2 && !mayMatchSpecial) mayMatchSpecial = ContainsPattern(text, tokens, before);
@@ -427,17 +446,16 @@ public static class WordTokenizer
     /// the whole chunk is a special case ("a." "Mr.") or the word ends in a unit after a digit. A
     /// period is a suffix after a lowercase letter or a digit only. False when the full rules must decide.
     /// </summary>
-    static bool WordAndPunctuation(ReadOnlySpan<char> text, int start, int end, List<Range> tokens)
+    static bool WordAndPunctuation(ReadOnlySpan<char> text, int start, int end, bool digits, List<Range> tokens)
     {
+        // The one character that is not an ASCII letter or digit must be the closing mark.
         char mark = text[end - 1];
         if (!(mark is ',' or ';' or ':' or '!' or '?' or ')' or '"' or ']' || (mark == '.' && (char.IsAsciiLetterLower(text[end - 2]) || char.IsAsciiDigit(text[end - 2])))))
             return false;
-        var word = text[start..(end - 1)];
-        foreach (char ch in word) if (!char.IsAsciiLetterOrDigit(ch)) return false;
-        if (TrySpecial(text[start..end], out var pieces)) { AddPieces(tokens, start, pieces); return true; }
-        if (TrySpecial(word, out pieces)) return false;   // "Whos." : the matcher may join "s" and "."
-        if (EndsInUnitRun(word)) return false;
-        else tokens.Add(new Range(start, end - 1));
+        if (MayBeSpecial(text, start, end) && TrySpecial(text[start..end], out var pieces)) { AddPieces(tokens, start, pieces); return true; }
+        if (MayBeSpecial(text, start, end - 1) && TrySpecial(text[start..(end - 1)], out _)) return false;   // "Whos." : the matcher may join "s" and "."
+        if (digits && EndsInUnitRun(text[start..(end - 1)])) return false;
+        tokens.Add(new Range(start, end - 1));
         tokens.Add(new Range(end - 1, end));
         return true;
     }
@@ -445,10 +463,15 @@ public static class WordTokenizer
     /// <summary>Whether an ASCII alphanumeric word ends in a run of letters short enough to be a unit after a digit.</summary>
     static bool EndsInUnitRun(ReadOnlySpan<char> word)
     {
-        if (word.Length < 2 || !char.IsAsciiLetter(word[^1])) return false;
-        int k = word.Length - 1;
-        while (k > 0 && char.IsAsciiLetter(word[k - 1])) k--;
-        return k > 0 && word.Length - k <= MaxDigitSuffixLength;
+        // Only the last few characters matter: a digit followed by at most the longest unit's letters.
+        int n = word.Length;
+        for (int k = n - 1, stop = Math.Max(0, n - MaxDigitSuffixLength - 1); k >= stop; k--)
+        {
+            char ch = word[k];
+            if (char.IsAsciiDigit(ch)) return k < n - 1;
+            if (!char.IsAsciiLetter(ch)) return false;
+        }
+        return false;
     }
 
     /// <summary>spaCy's <c>_tokenize_affixes</c> for a text (whitespace tokens kept), used to build the matcher's patterns.</summary>
@@ -604,9 +627,11 @@ public static class WordTokenizer
     /// not ASCII letters or digits, 16 characters at a time. Only for ASCII chunks ended by ASCII
     /// whitespace; false (and <paramref name="i"/> untouched) when the scalar loop must decide.
     /// </summary>
-    internal static bool ScanAsciiChunk(ReadOnlySpan<char> text, ref int i, out int nonWord)
+    internal static bool ScanAsciiChunk(ReadOnlySpan<char> text, ref int i, out int nonWord, out bool digits)
     {
         nonWord = 0;
+        digits = false;
+        uint digitBits = 0;
         if (!Vector256.IsHardwareAccelerated) return false;
         ref ushort chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(text));
         var space = Vector256.Create((ushort)' ');
@@ -615,19 +640,22 @@ public static class WordTokenizer
         var a = Vector256.Create((ushort)'a');
         var zero = Vector256.Create((ushort)'0');
         var letters = Vector256.Create((ushort)('z' - 'a'));
-        var digits = Vector256.Create((ushort)9);
+        var nine = Vector256.Create((ushort)9);
         for (int p = i; p + Vector256<ushort>.Count <= text.Length; p += Vector256<ushort>.Count)
         {
             var v = Vector256.LoadUnsafe(ref chars, (nuint)p);
             uint stop = (Vector256.LessThanOrEqual(v, space) | Vector256.GreaterThanOrEqual(v, nonAscii)).ExtractMostSignificantBits();
             // Unsigned wrap-around: one compare per range.
-            var word = Vector256.LessThanOrEqual((v | caseBit) - a, letters) | Vector256.LessThanOrEqual(v - zero, digits);
+            var digit = Vector256.LessThanOrEqual(v - zero, nine);
+            var word = Vector256.LessThanOrEqual((v | caseBit) - a, letters) | digit;
             uint other = ~word.ExtractMostSignificantBits() & 0xFFFF;
-            if (stop == 0) { nonWord += BitOperations.PopCount(other); continue; }
+            uint digitMask = digit.ExtractMostSignificantBits();
+            if (stop == 0) { nonWord += BitOperations.PopCount(other); digitBits |= digitMask; continue; }
             int k = BitOperations.TrailingZeroCount(stop);
             char end = text[p + k];
             if (end >= 0x80 || !PyText.IsSpace(end)) { nonWord = 0; return false; }
             nonWord += BitOperations.PopCount(other & ((1u << k) - 1));
+            digits = (digitBits | (digitMask & ((1u << k) - 1))) != 0;
             i = p + k;
             return true;
         }

@@ -145,12 +145,13 @@ public class GopherQualityTests
             if (rng.Next(2) == 0) sb.Append("tail words here");
             string text = sb.ToString();
             int i = 0;
-            if (!WordTokenizer.ScanAsciiChunk(text, ref i, out int nonWord)) { Assert.Equal(0, i); continue; }
-            // The definition: the chunk runs to the first Python whitespace; count non-alphanumerics.
+            if (!WordTokenizer.ScanAsciiChunk(text, ref i, out int nonWord, out bool digits)) { Assert.Equal(0, i); continue; }
+            // The definition: the chunk runs to the first Python whitespace; count non-alphanumerics, note digits.
             int end = 0;
             while (end < text.Length && !PyText.IsSpace(text[end])) end++;
             Assert.Equal(end, i);
             Assert.Equal(text[..end].Count(c => !char.IsAsciiLetterOrDigit(c)), nonWord);
+            Assert.Equal(text[..end].Any(char.IsAsciiDigit), digits);
             Assert.DoesNotContain(text[..end], c => c >= 0x80);
             scanned++;
         }
