@@ -251,4 +251,17 @@ public class SpacyWordTokenizerTests
         Assert.Equal(["abc", ":", "def.abc", ":"], tokens.Take(4));
         Assert.Equal(chunk, string.Concat(tokens));
     }
+
+    [Fact]
+    public void A_long_chunk_with_user_parts_is_one_address_or_splits_at_infixes()
+    {
+        // url_match's user part ("anything@") may end at any '@': with a host after the last one the
+        // whole chunk is an address; without, ':' before a letter splits it.
+        string user = string.Concat(Enumerable.Repeat("a:b@", 2000));
+        Assert.Equal(new[] { user + "x.org" }, WordTokenizer.Tokenize(user + "x.org"));
+        var tokens = WordTokenizer.Tokenize(user + "x");
+        Assert.Equal(4001, tokens.Count);   // "a", then 2000 ":" with "b@a" between them, "b@x" last
+        Assert.Equal(["a", ":", "b@a", ":"], tokens.Take(4));
+        Assert.Equal("b@x", tokens[^1]);
+    }
 }
