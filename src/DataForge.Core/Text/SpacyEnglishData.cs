@@ -33,1355 +33,1356 @@ internal static class SpacyEnglishData
     /// <summary>The sentencizer's default punct_chars.</summary>
     internal static readonly string[] SentencePunct = ["!", ".", "?", "\u0589", "\u061F", "\u06D4", "\u0700", "\u0701", "\u0702", "\u07F9", "\u0964", "\u0965", "\u104A", "\u104B", "\u1362", "\u1367", "\u1368", "\u166E", "\u1735", "\u1736", "\u1803", "\u1809", "\u1944", "\u1945", "\u1AA8", "\u1AA9", "\u1AAA", "\u1AAB", "\u1B5A", "\u1B5B", "\u1B5E", "\u1B5F", "\u1C3B", "\u1C3C", "\u1C7E", "\u1C7F", "\u203C", "\u203D", "\u2047", "\u2048", "\u2049", "\u2E2E", "\u2E3C", "\uA4FF", "\uA60E", "\uA60F", "\uA6F3", "\uA6F7", "\uA876", "\uA877", "\uA8CE", "\uA8CF", "\uA92F", "\uA9C8", "\uA9C9", "\uAA5D", "\uAA5E", "\uAA5F", "\uAAF0", "\uAAF1", "\uABEB", "\uFE52", "\uFE56", "\uFE57", "\uFF01", "\uFF0E", "\uFF1F", "\U00010A56", "\U00010A57", "\U00011047", "\U00011048", "\U000110BE", "\U000110BF", "\U000110C0", "\U000110C1", "\U00011141", "\U00011142", "\U00011143", "\U000111C5", "\U000111C6", "\U000111CD", "\U000111DE", "\U000111DF", "\U00011238", "\U00011239", "\U0001123B", "\U0001123C", "\U000112A9", "\U0001144B", "\U0001144C", "\U000115C2", "\U000115C3", "\U000115C9", "\U000115CA", "\U000115CB", "\U000115CC", "\U000115CD", "\U000115CE", "\U000115CF", "\U000115D0", "\U000115D1", "\U000115D2", "\U000115D3", "\U000115D4", "\U000115D5", "\U000115D6", "\U000115D7", "\U00011641", "\U00011642", "\U0001173C", "\U0001173D", "\U0001173E", "\U00011A42", "\U00011A43", "\U00011A9B", "\U00011A9C", "\U00011C41", "\U00011C42", "\U00016A6E", "\U00016A6F", "\U00016AF5", "\U00016B37", "\U00016B38", "\U00016B44", "\U0001BC9F", "\U0001DA88", "\uFF61", "\u3002"];
 
-    /// <summary>Special cases (TOKENIZER_EXCEPTIONS of blank("en")): the string and the ORTH of its tokens.</summary>
-    internal static readonly (string Text, string[] Tokens)[] SpecialCases =
-    [
-        ("\u0009", ["\u0009"]),
-        ("\u000A", ["\u000A"]),
-        (" ", [" "]),
-        ("'", ["'"]),
-        ("''", ["''"]),
-        ("'Cause", ["'Cause"]),
-        ("'Cos", ["'Cos"]),
-        ("'Coz", ["'Coz"]),
-        ("'Cuz", ["'Cuz"]),
-        ("'S", ["'S"]),
-        ("'bout", ["'bout"]),
-        ("'cause", ["'cause"]),
-        ("'cos", ["'cos"]),
-        ("'coz", ["'coz"]),
-        ("'cuz", ["'cuz"]),
-        ("'d", ["'d"]),
-        ("'em", ["'em"]),
-        ("'ll", ["'ll"]),
-        ("'nuff", ["'nuff"]),
-        ("'re", ["'re"]),
-        ("'s", ["'s"]),
-        ("(*_*)", ["(*_*)"]),
-        ("(-8", ["(-8"]),
-        ("(-:", ["(-:"]),
-        ("(-;", ["(-;"]),
-        ("(-_-)", ["(-_-)"]),
-        ("(._.)", ["(._.)"]),
-        ("(:", ["(:"]),
-        ("(;", ["(;"]),
-        ("(=", ["(="]),
-        ("(>_<)", ["(>_<)"]),
-        ("(^_^)", ["(^_^)"]),
-        ("(o:", ["(o:"]),
-        ("(\u00AC_\u00AC)", ["(\u00AC_\u00AC)"]),
-        ("(\u0CA0_\u0CA0)", ["(\u0CA0_\u0CA0)"]),
-        ("(\u256F\u00B0\u25A1\u00B0\uFF09\u256F\uFE35\u253B\u2501\u253B", ["(\u256F\u00B0\u25A1\u00B0\uFF09\u256F\uFE35\u253B\u2501\u253B"]),
-        (")-:", [")-:"]),
-        ("):", ["):"]),
-        ("-_-", ["-_-"]),
-        ("-__-", ["-__-"]),
-        ("._.", ["._."]),
-        ("0.0", ["0.0"]),
-        ("0.o", ["0.o"]),
-        ("0_0", ["0_0"]),
-        ("0_o", ["0_o"]),
-        ("10a.m.", ["10", "a.m."]),
-        ("10am", ["10", "am"]),
-        ("10p.m.", ["10", "p.m."]),
-        ("10pm", ["10", "pm"]),
-        ("11a.m.", ["11", "a.m."]),
-        ("11am", ["11", "am"]),
-        ("11p.m.", ["11", "p.m."]),
-        ("11pm", ["11", "pm"]),
-        ("12a.m.", ["12", "a.m."]),
-        ("12am", ["12", "am"]),
-        ("12p.m.", ["12", "p.m."]),
-        ("12pm", ["12", "pm"]),
-        ("1a.m.", ["1", "a.m."]),
-        ("1am", ["1", "am"]),
-        ("1p.m.", ["1", "p.m."]),
-        ("1pm", ["1", "pm"]),
-        ("2a.m.", ["2", "a.m."]),
-        ("2am", ["2", "am"]),
-        ("2p.m.", ["2", "p.m."]),
-        ("2pm", ["2", "pm"]),
-        ("3a.m.", ["3", "a.m."]),
-        ("3am", ["3", "am"]),
-        ("3p.m.", ["3", "p.m."]),
-        ("3pm", ["3", "pm"]),
-        ("4a.m.", ["4", "a.m."]),
-        ("4am", ["4", "am"]),
-        ("4p.m.", ["4", "p.m."]),
-        ("4pm", ["4", "pm"]),
-        ("5a.m.", ["5", "a.m."]),
-        ("5am", ["5", "am"]),
-        ("5p.m.", ["5", "p.m."]),
-        ("5pm", ["5", "pm"]),
-        ("6a.m.", ["6", "a.m."]),
-        ("6am", ["6", "am"]),
-        ("6p.m.", ["6", "p.m."]),
-        ("6pm", ["6", "pm"]),
-        ("7a.m.", ["7", "a.m."]),
-        ("7am", ["7", "am"]),
-        ("7p.m.", ["7", "p.m."]),
-        ("7pm", ["7", "pm"]),
-        ("8)", ["8)"]),
-        ("8-)", ["8-)"]),
-        ("8-D", ["8-D"]),
-        ("8D", ["8D"]),
-        ("8a.m.", ["8", "a.m."]),
-        ("8am", ["8", "am"]),
-        ("8p.m.", ["8", "p.m."]),
-        ("8pm", ["8", "pm"]),
-        ("9a.m.", ["9", "a.m."]),
-        ("9am", ["9", "am"]),
-        ("9p.m.", ["9", "p.m."]),
-        ("9pm", ["9", "pm"]),
-        (":'(", [":'("]),
-        (":')", [":')"]),
-        (":'-(", [":'-("]),
-        (":'-)", [":'-)"]),
-        (":(", [":("]),
-        (":((", [":(("]),
-        (":(((", [":((("]),
-        (":()", [":()"]),
-        (":)", [":)"]),
-        (":))", [":))"]),
-        (":)))", [":)))"]),
-        (":*", [":*"]),
-        (":-(", [":-("]),
-        (":-((", [":-(("]),
-        (":-(((", [":-((("]),
-        (":-)", [":-)"]),
-        (":-))", [":-))"]),
-        (":-)))", [":-)))"]),
-        (":-*", [":-*"]),
-        (":-/", [":-/"]),
-        (":-0", [":-0"]),
-        (":-3", [":-3"]),
-        (":->", [":->"]),
-        (":-D", [":-D"]),
-        (":-O", [":-O"]),
-        (":-P", [":-P"]),
-        (":-X", [":-X"]),
-        (":-]", [":-]"]),
-        (":-o", [":-o"]),
-        (":-p", [":-p"]),
-        (":-x", [":-x"]),
-        (":-|", [":-|"]),
-        (":-}", [":-}"]),
-        (":/", [":/"]),
-        (":0", [":0"]),
-        (":1", [":1"]),
-        (":3", [":3"]),
-        (":>", [":>"]),
-        (":D", [":D"]),
-        (":O", [":O"]),
-        (":P", [":P"]),
-        (":X", [":X"]),
-        (":]", [":]"]),
-        (":o", [":o"]),
-        (":o)", [":o)"]),
-        (":p", [":p"]),
-        (":x", [":x"]),
-        (":|", [":|"]),
-        (":}", [":}"]),
-        (":\u2019(", [":\u2019("]),
-        (":\u2019)", [":\u2019)"]),
-        (":\u2019-(", [":\u2019-("]),
-        (":\u2019-)", [":\u2019-)"]),
-        (";)", [";)"]),
-        (";-)", [";-)"]),
-        (";-D", [";-D"]),
-        (";D", [";D"]),
-        (";_;", [";_;"]),
-        ("<.<", ["<.<"]),
-        ("</3", ["</3"]),
-        ("<3", ["<3"]),
-        ("<33", ["<33"]),
-        ("<333", ["<333"]),
-        ("<space>", ["<space>"]),
-        ("=(", ["=("]),
-        ("=)", ["=)"]),
-        ("=/", ["=/"]),
-        ("=3", ["=3"]),
-        ("=D", ["=D"]),
-        ("=[", ["=["]),
-        ("=]", ["=]"]),
-        ("=|", ["=|"]),
-        (">.<", [">.<"]),
-        (">.>", [">.>"]),
-        (">:(", [">:("]),
-        (">:o", [">:o"]),
-        ("><(((*>", ["><(((*>"]),
-        ("@_@", ["@_@"]),
-        ("Adm.", ["Adm."]),
-        ("Ain't", ["Ai", "n't"]),
-        ("Aint", ["Ai", "nt"]),
-        ("Ain\u2019t", ["Ai", "n\u2019t"]),
-        ("Ak.", ["Ak."]),
-        ("Ala.", ["Ala."]),
-        ("Apr.", ["Apr."]),
-        ("Aren't", ["Are", "n't"]),
-        ("Arent", ["Are", "nt"]),
-        ("Aren\u2019t", ["Are", "n\u2019t"]),
-        ("Ariz.", ["Ariz."]),
-        ("Ark.", ["Ark."]),
-        ("Aug.", ["Aug."]),
-        ("Bros.", ["Bros."]),
-        ("C'mon", ["C'm", "on"]),
-        ("C++", ["C++"]),
-        ("Calif.", ["Calif."]),
-        ("Can't", ["Ca", "n't"]),
-        ("Can't've", ["Ca", "n't", "'ve"]),
-        ("Cannot", ["Can", "not"]),
-        ("Cant", ["Ca", "nt"]),
-        ("Cantve", ["Ca", "nt", "ve"]),
-        ("Can\u2019t", ["Ca", "n\u2019t"]),
-        ("Can\u2019t\u2019ve", ["Ca", "n\u2019t", "\u2019ve"]),
-        ("Co.", ["Co."]),
-        ("Colo.", ["Colo."]),
-        ("Conn.", ["Conn."]),
-        ("Corp.", ["Corp."]),
-        ("Could've", ["Could", "'ve"]),
-        ("Couldn't", ["Could", "n't"]),
-        ("Couldn't've", ["Could", "n't", "'ve"]),
-        ("Couldnt", ["Could", "nt"]),
-        ("Couldntve", ["Could", "nt", "ve"]),
-        ("Couldn\u2019t", ["Could", "n\u2019t"]),
-        ("Couldn\u2019t\u2019ve", ["Could", "n\u2019t", "\u2019ve"]),
-        ("Couldve", ["Could", "ve"]),
-        ("Could\u2019ve", ["Could", "\u2019ve"]),
-        ("C\u2019mon", ["C\u2019m", "on"]),
-        ("D.C.", ["D.C."]),
-        ("Daren't", ["Dare", "n't"]),
-        ("Darent", ["Dare", "nt"]),
-        ("Daren\u2019t", ["Dare", "n\u2019t"]),
-        ("Dec.", ["Dec."]),
-        ("Del.", ["Del."]),
-        ("Didn't", ["Did", "n't"]),
-        ("Didn't've", ["Did", "n't", "'ve"]),
-        ("Didnt", ["Did", "nt"]),
-        ("Didntve", ["Did", "nt", "ve"]),
-        ("Didn\u2019t", ["Did", "n\u2019t"]),
-        ("Didn\u2019t\u2019ve", ["Did", "n\u2019t", "\u2019ve"]),
-        ("Doesn't", ["Does", "n't"]),
-        ("Doesn't've", ["Does", "n't", "'ve"]),
-        ("Doesnt", ["Does", "nt"]),
-        ("Doesntve", ["Does", "nt", "ve"]),
-        ("Doesn\u2019t", ["Does", "n\u2019t"]),
-        ("Doesn\u2019t\u2019ve", ["Does", "n\u2019t", "\u2019ve"]),
-        ("Doin", ["Doin"]),
-        ("Doin'", ["Doin'"]),
-        ("Doin\u2019", ["Doin\u2019"]),
-        ("Don't", ["Do", "n't"]),
-        ("Don't've", ["Do", "n't", "'ve"]),
-        ("Dont", ["Do", "nt"]),
-        ("Dontve", ["Do", "nt", "ve"]),
-        ("Don\u2019t", ["Do", "n\u2019t"]),
-        ("Don\u2019t\u2019ve", ["Do", "n\u2019t", "\u2019ve"]),
-        ("Dr.", ["Dr."]),
-        ("E.G.", ["E.G."]),
-        ("E.g.", ["E.g."]),
-        ("Feb.", ["Feb."]),
-        ("Fla.", ["Fla."]),
-        ("Ga.", ["Ga."]),
-        ("Gen.", ["Gen."]),
-        ("Goin", ["Goin"]),
-        ("Goin'", ["Goin'"]),
-        ("Goin\u2019", ["Goin\u2019"]),
-        ("Gonna", ["Gon", "na"]),
-        ("Gotta", ["Got", "ta"]),
-        ("Gov.", ["Gov."]),
-        ("Hadn't", ["Had", "n't"]),
-        ("Hadn't've", ["Had", "n't", "'ve"]),
-        ("Hadnt", ["Had", "nt"]),
-        ("Hadntve", ["Had", "nt", "ve"]),
-        ("Hadn\u2019t", ["Had", "n\u2019t"]),
-        ("Hadn\u2019t\u2019ve", ["Had", "n\u2019t", "\u2019ve"]),
-        ("Hasn't", ["Has", "n't"]),
-        ("Hasnt", ["Has", "nt"]),
-        ("Hasn\u2019t", ["Has", "n\u2019t"]),
-        ("Haven't", ["Have", "n't"]),
-        ("Havent", ["Have", "nt"]),
-        ("Haven\u2019t", ["Have", "n\u2019t"]),
-        ("Havin", ["Havin"]),
-        ("Havin'", ["Havin'"]),
-        ("Havin\u2019", ["Havin\u2019"]),
-        ("He'd", ["He", "'d"]),
-        ("He'd've", ["He", "'d", "'ve"]),
-        ("He'll", ["He", "'ll"]),
-        ("He'll've", ["He", "'ll", "'ve"]),
-        ("He's", ["He", "'s"]),
-        ("Hed", ["He", "d"]),
-        ("Hedve", ["He", "d", "ve"]),
-        ("Hellve", ["He", "ll", "ve"]),
-        ("Hes", ["He", "s"]),
-        ("He\u2019d", ["He", "\u2019d"]),
-        ("He\u2019d\u2019ve", ["He", "\u2019d", "\u2019ve"]),
-        ("He\u2019ll", ["He", "\u2019ll"]),
-        ("He\u2019ll\u2019ve", ["He", "\u2019ll", "\u2019ve"]),
-        ("He\u2019s", ["He", "\u2019s"]),
-        ("How'd", ["How", "'d"]),
-        ("How'd've", ["How", "'d", "'ve"]),
-        ("How'd'y", ["How", "'d", "'y"]),
-        ("How'll", ["How", "'ll"]),
-        ("How'll've", ["How", "'ll", "'ve"]),
-        ("How're", ["How", "'re"]),
-        ("How's", ["How", "'s"]),
-        ("How've", ["How", "'ve"]),
-        ("Howd", ["How", "d"]),
-        ("Howdve", ["How", "d", "ve"]),
-        ("Howll", ["How", "ll"]),
-        ("Howllve", ["How", "ll", "ve"]),
-        ("Howre", ["How", "re"]),
-        ("Hows", ["How", "s"]),
-        ("Howve", ["How", "ve"]),
-        ("How\u2019d", ["How", "\u2019d"]),
-        ("How\u2019d\u2019ve", ["How", "\u2019d", "\u2019ve"]),
-        ("How\u2019d\u2019y", ["How", "\u2019d", "\u2019y"]),
-        ("How\u2019ll", ["How", "\u2019ll"]),
-        ("How\u2019ll\u2019ve", ["How", "\u2019ll", "\u2019ve"]),
-        ("How\u2019re", ["How", "\u2019re"]),
-        ("How\u2019s", ["How", "\u2019s"]),
-        ("How\u2019ve", ["How", "\u2019ve"]),
-        ("I'd", ["I", "'d"]),
-        ("I'd've", ["I", "'d", "'ve"]),
-        ("I'll", ["I", "'ll"]),
-        ("I'll've", ["I", "'ll", "'ve"]),
-        ("I'm", ["I", "'m"]),
-        ("I'ma", ["I", "'m", "a"]),
-        ("I've", ["I", "'ve"]),
-        ("I.E.", ["I.E."]),
-        ("I.e.", ["I.e."]),
-        ("Ia.", ["Ia."]),
-        ("Id", ["I", "d"]),
-        ("Id.", ["Id."]),
-        ("Idve", ["I", "d", "ve"]),
-        ("Ill.", ["Ill."]),
-        ("Illve", ["I", "ll", "ve"]),
-        ("Im", ["I", "m"]),
-        ("Ima", ["I", "m", "a"]),
-        ("Inc.", ["Inc."]),
-        ("Ind.", ["Ind."]),
-        ("Isn't", ["Is", "n't"]),
-        ("Isnt", ["Is", "nt"]),
-        ("Isn\u2019t", ["Is", "n\u2019t"]),
-        ("It'd", ["It", "'d"]),
-        ("It'd've", ["It", "'d", "'ve"]),
-        ("It'll", ["It", "'ll"]),
-        ("It'll've", ["It", "'ll", "'ve"]),
-        ("It's", ["It", "'s"]),
-        ("Itd", ["It", "d"]),
-        ("Itdve", ["It", "d", "ve"]),
-        ("Itll", ["It", "ll"]),
-        ("Itllve", ["It", "ll", "ve"]),
-        ("It\u2019d", ["It", "\u2019d"]),
-        ("It\u2019d\u2019ve", ["It", "\u2019d", "\u2019ve"]),
-        ("It\u2019ll", ["It", "\u2019ll"]),
-        ("It\u2019ll\u2019ve", ["It", "\u2019ll", "\u2019ve"]),
-        ("It\u2019s", ["It", "\u2019s"]),
-        ("Ive", ["I", "ve"]),
-        ("I\u2019d", ["I", "\u2019d"]),
-        ("I\u2019d\u2019ve", ["I", "\u2019d", "\u2019ve"]),
-        ("I\u2019ll", ["I", "\u2019ll"]),
-        ("I\u2019ll\u2019ve", ["I", "\u2019ll", "\u2019ve"]),
-        ("I\u2019m", ["I", "\u2019m"]),
-        ("I\u2019ma", ["I", "\u2019m", "a"]),
-        ("I\u2019ve", ["I", "\u2019ve"]),
-        ("Jan.", ["Jan."]),
-        ("Jr.", ["Jr."]),
-        ("Jul.", ["Jul."]),
-        ("Jun.", ["Jun."]),
-        ("Kan.", ["Kan."]),
-        ("Kans.", ["Kans."]),
-        ("Ky.", ["Ky."]),
-        ("La.", ["La."]),
-        ("Let's", ["Let", "'s"]),
-        ("Let\u2019s", ["Let", "\u2019s"]),
-        ("Lovin", ["Lovin"]),
-        ("Lovin'", ["Lovin'"]),
-        ("Lovin\u2019", ["Lovin\u2019"]),
-        ("Ltd.", ["Ltd."]),
-        ("Ma'am", ["Ma'am"]),
-        ("Mar.", ["Mar."]),
-        ("Mass.", ["Mass."]),
-        ("Mayn't", ["May", "n't"]),
-        ("Mayn't've", ["May", "n't", "'ve"]),
-        ("Maynt", ["May", "nt"]),
-        ("Mayntve", ["May", "nt", "ve"]),
-        ("Mayn\u2019t", ["May", "n\u2019t"]),
-        ("Mayn\u2019t\u2019ve", ["May", "n\u2019t", "\u2019ve"]),
-        ("Ma\u2019am", ["Ma\u2019am"]),
-        ("Md.", ["Md."]),
-        ("Messrs.", ["Messrs."]),
-        ("Mich.", ["Mich."]),
-        ("Might've", ["Might", "'ve"]),
-        ("Mightn't", ["Might", "n't"]),
-        ("Mightn't've", ["Might", "n't", "'ve"]),
-        ("Mightnt", ["Might", "nt"]),
-        ("Mightntve", ["Might", "nt", "ve"]),
-        ("Mightn\u2019t", ["Might", "n\u2019t"]),
-        ("Mightn\u2019t\u2019ve", ["Might", "n\u2019t", "\u2019ve"]),
-        ("Mightve", ["Might", "ve"]),
-        ("Might\u2019ve", ["Might", "\u2019ve"]),
-        ("Minn.", ["Minn."]),
-        ("Miss.", ["Miss."]),
-        ("Mo.", ["Mo."]),
-        ("Mont.", ["Mont."]),
-        ("Mr.", ["Mr."]),
-        ("Mrs.", ["Mrs."]),
-        ("Ms.", ["Ms."]),
-        ("Mt.", ["Mt."]),
-        ("Must've", ["Must", "'ve"]),
-        ("Mustn't", ["Must", "n't"]),
-        ("Mustn't've", ["Must", "n't", "'ve"]),
-        ("Mustnt", ["Must", "nt"]),
-        ("Mustntve", ["Must", "nt", "ve"]),
-        ("Mustn\u2019t", ["Must", "n\u2019t"]),
-        ("Mustn\u2019t\u2019ve", ["Must", "n\u2019t", "\u2019ve"]),
-        ("Mustve", ["Must", "ve"]),
-        ("Must\u2019ve", ["Must", "\u2019ve"]),
-        ("N.C.", ["N.C."]),
-        ("N.D.", ["N.D."]),
-        ("N.H.", ["N.H."]),
-        ("N.J.", ["N.J."]),
-        ("N.M.", ["N.M."]),
-        ("N.Y.", ["N.Y."]),
-        ("Neb.", ["Neb."]),
-        ("Nebr.", ["Nebr."]),
-        ("Needn't", ["Need", "n't"]),
-        ("Needn't've", ["Need", "n't", "'ve"]),
-        ("Neednt", ["Need", "nt"]),
-        ("Needntve", ["Need", "nt", "ve"]),
-        ("Needn\u2019t", ["Need", "n\u2019t"]),
-        ("Needn\u2019t\u2019ve", ["Need", "n\u2019t", "\u2019ve"]),
-        ("Nev.", ["Nev."]),
-        ("Not've", ["Not", "'ve"]),
-        ("Nothin", ["Nothin"]),
-        ("Nothin'", ["Nothin'"]),
-        ("Nothin\u2019", ["Nothin\u2019"]),
-        ("Notve", ["Not", "ve"]),
-        ("Not\u2019ve", ["Not", "\u2019ve"]),
-        ("Nov.", ["Nov."]),
-        ("Nuthin", ["Nuthin"]),
-        ("Nuthin'", ["Nuthin'"]),
-        ("Nuthin\u2019", ["Nuthin\u2019"]),
-        ("O'clock", ["O'clock"]),
-        ("O.O", ["O.O"]),
-        ("O.o", ["O.o"]),
-        ("O_O", ["O_O"]),
-        ("O_o", ["O_o"]),
-        ("Oct.", ["Oct."]),
-        ("Okla.", ["Okla."]),
-        ("Ol", ["Ol"]),
-        ("Ol'", ["Ol'"]),
-        ("Ol\u2019", ["Ol\u2019"]),
-        ("Ore.", ["Ore."]),
-        ("Oughtn't", ["Ought", "n't"]),
-        ("Oughtn't've", ["Ought", "n't", "'ve"]),
-        ("Oughtnt", ["Ought", "nt"]),
-        ("Oughtntve", ["Ought", "nt", "ve"]),
-        ("Oughtn\u2019t", ["Ought", "n\u2019t"]),
-        ("Oughtn\u2019t\u2019ve", ["Ought", "n\u2019t", "\u2019ve"]),
-        ("O\u2019clock", ["O\u2019clock"]),
-        ("Pa.", ["Pa."]),
-        ("Ph.D.", ["Ph.D."]),
-        ("Prof.", ["Prof."]),
-        ("Rep.", ["Rep."]),
-        ("Rev.", ["Rev."]),
-        ("S.C.", ["S.C."]),
-        ("Sen.", ["Sen."]),
-        ("Sep.", ["Sep."]),
-        ("Sept.", ["Sept."]),
-        ("Shan't", ["Sha", "n't"]),
-        ("Shan't've", ["Sha", "n't", "'ve"]),
-        ("Shant", ["Sha", "nt"]),
-        ("Shantve", ["Sha", "nt", "ve"]),
-        ("Shan\u2019t", ["Sha", "n\u2019t"]),
-        ("Shan\u2019t\u2019ve", ["Sha", "n\u2019t", "\u2019ve"]),
-        ("She'd", ["She", "'d"]),
-        ("She'd've", ["She", "'d", "'ve"]),
-        ("She'll", ["She", "'ll"]),
-        ("She'll've", ["She", "'ll", "'ve"]),
-        ("She's", ["She", "'s"]),
-        ("Shedve", ["She", "d", "ve"]),
-        ("Shellve", ["She", "ll", "ve"]),
-        ("Shes", ["She", "s"]),
-        ("She\u2019d", ["She", "\u2019d"]),
-        ("She\u2019d\u2019ve", ["She", "\u2019d", "\u2019ve"]),
-        ("She\u2019ll", ["She", "\u2019ll"]),
-        ("She\u2019ll\u2019ve", ["She", "\u2019ll", "\u2019ve"]),
-        ("She\u2019s", ["She", "\u2019s"]),
-        ("Should've", ["Should", "'ve"]),
-        ("Shouldn't", ["Should", "n't"]),
-        ("Shouldn't've", ["Should", "n't", "'ve"]),
-        ("Shouldnt", ["Should", "nt"]),
-        ("Shouldntve", ["Should", "nt", "ve"]),
-        ("Shouldn\u2019t", ["Should", "n\u2019t"]),
-        ("Shouldn\u2019t\u2019ve", ["Should", "n\u2019t", "\u2019ve"]),
-        ("Shouldve", ["Should", "ve"]),
-        ("Should\u2019ve", ["Should", "\u2019ve"]),
-        ("Somethin", ["Somethin"]),
-        ("Somethin'", ["Somethin'"]),
-        ("Somethin\u2019", ["Somethin\u2019"]),
-        ("St.", ["St."]),
-        ("Tenn.", ["Tenn."]),
-        ("That'd", ["That", "'d"]),
-        ("That'd've", ["That", "'d", "'ve"]),
-        ("That'll", ["That", "'ll"]),
-        ("That'll've", ["That", "'ll", "'ve"]),
-        ("That's", ["That", "'s"]),
-        ("Thatd", ["That", "d"]),
-        ("Thatdve", ["That", "d", "ve"]),
-        ("Thatll", ["That", "ll"]),
-        ("Thatllve", ["That", "ll", "ve"]),
-        ("Thats", ["That", "s"]),
-        ("That\u2019d", ["That", "\u2019d"]),
-        ("That\u2019d\u2019ve", ["That", "\u2019d", "\u2019ve"]),
-        ("That\u2019ll", ["That", "\u2019ll"]),
-        ("That\u2019ll\u2019ve", ["That", "\u2019ll", "\u2019ve"]),
-        ("That\u2019s", ["That", "\u2019s"]),
-        ("There'd", ["There", "'d"]),
-        ("There'd've", ["There", "'d", "'ve"]),
-        ("There'll", ["There", "'ll"]),
-        ("There'll've", ["There", "'ll", "'ve"]),
-        ("There're", ["There", "'re"]),
-        ("There's", ["There", "'s"]),
-        ("There've", ["There", "'ve"]),
-        ("Thered", ["There", "d"]),
-        ("Theredve", ["There", "d", "ve"]),
-        ("Therell", ["There", "ll"]),
-        ("Therellve", ["There", "ll", "ve"]),
-        ("Therere", ["There", "re"]),
-        ("Theres", ["There", "s"]),
-        ("Thereve", ["There", "ve"]),
-        ("There\u2019d", ["There", "\u2019d"]),
-        ("There\u2019d\u2019ve", ["There", "\u2019d", "\u2019ve"]),
-        ("There\u2019ll", ["There", "\u2019ll"]),
-        ("There\u2019ll\u2019ve", ["There", "\u2019ll", "\u2019ve"]),
-        ("There\u2019re", ["There", "\u2019re"]),
-        ("There\u2019s", ["There", "\u2019s"]),
-        ("There\u2019ve", ["There", "\u2019ve"]),
-        ("These'd", ["These", "'d"]),
-        ("These'd've", ["These", "'d", "'ve"]),
-        ("These'll", ["These", "'ll"]),
-        ("These'll've", ["These", "'ll", "'ve"]),
-        ("These're", ["These", "'re"]),
-        ("These've", ["These", "'ve"]),
-        ("Thesed", ["These", "d"]),
-        ("Thesedve", ["These", "d", "ve"]),
-        ("Thesell", ["These", "ll"]),
-        ("Thesellve", ["These", "ll", "ve"]),
-        ("Thesere", ["These", "re"]),
-        ("Theseve", ["These", "ve"]),
-        ("These\u2019d", ["These", "\u2019d"]),
-        ("These\u2019d\u2019ve", ["These", "\u2019d", "\u2019ve"]),
-        ("These\u2019ll", ["These", "\u2019ll"]),
-        ("These\u2019ll\u2019ve", ["These", "\u2019ll", "\u2019ve"]),
-        ("These\u2019re", ["These", "\u2019re"]),
-        ("These\u2019ve", ["These", "\u2019ve"]),
-        ("They'd", ["They", "'d"]),
-        ("They'd've", ["They", "'d", "'ve"]),
-        ("They'll", ["They", "'ll"]),
-        ("They'll've", ["They", "'ll", "'ve"]),
-        ("They're", ["They", "'re"]),
-        ("They've", ["They", "'ve"]),
-        ("Theyd", ["They", "d"]),
-        ("Theydve", ["They", "d", "ve"]),
-        ("Theyll", ["They", "ll"]),
-        ("Theyllve", ["They", "ll", "ve"]),
-        ("Theyre", ["They", "re"]),
-        ("Theyve", ["They", "ve"]),
-        ("They\u2019d", ["They", "\u2019d"]),
-        ("They\u2019d\u2019ve", ["They", "\u2019d", "\u2019ve"]),
-        ("They\u2019ll", ["They", "\u2019ll"]),
-        ("They\u2019ll\u2019ve", ["They", "\u2019ll", "\u2019ve"]),
-        ("They\u2019re", ["They", "\u2019re"]),
-        ("They\u2019ve", ["They", "\u2019ve"]),
-        ("This'd", ["This", "'d"]),
-        ("This'd've", ["This", "'d", "'ve"]),
-        ("This'll", ["This", "'ll"]),
-        ("This'll've", ["This", "'ll", "'ve"]),
-        ("This's", ["This", "'s"]),
-        ("Thisd", ["This", "d"]),
-        ("Thisdve", ["This", "d", "ve"]),
-        ("Thisll", ["This", "ll"]),
-        ("Thisllve", ["This", "ll", "ve"]),
-        ("Thiss", ["This", "s"]),
-        ("This\u2019d", ["This", "\u2019d"]),
-        ("This\u2019d\u2019ve", ["This", "\u2019d", "\u2019ve"]),
-        ("This\u2019ll", ["This", "\u2019ll"]),
-        ("This\u2019ll\u2019ve", ["This", "\u2019ll", "\u2019ve"]),
-        ("This\u2019s", ["This", "\u2019s"]),
-        ("Those'd", ["Those", "'d"]),
-        ("Those'd've", ["Those", "'d", "'ve"]),
-        ("Those'll", ["Those", "'ll"]),
-        ("Those'll've", ["Those", "'ll", "'ve"]),
-        ("Those're", ["Those", "'re"]),
-        ("Those've", ["Those", "'ve"]),
-        ("Thosed", ["Those", "d"]),
-        ("Thosedve", ["Those", "d", "ve"]),
-        ("Thosell", ["Those", "ll"]),
-        ("Thosellve", ["Those", "ll", "ve"]),
-        ("Thosere", ["Those", "re"]),
-        ("Thoseve", ["Those", "ve"]),
-        ("Those\u2019d", ["Those", "\u2019d"]),
-        ("Those\u2019d\u2019ve", ["Those", "\u2019d", "\u2019ve"]),
-        ("Those\u2019ll", ["Those", "\u2019ll"]),
-        ("Those\u2019ll\u2019ve", ["Those", "\u2019ll", "\u2019ve"]),
-        ("Those\u2019re", ["Those", "\u2019re"]),
-        ("Those\u2019ve", ["Those", "\u2019ve"]),
-        ("V.V", ["V.V"]),
-        ("V_V", ["V_V"]),
-        ("Va.", ["Va."]),
-        ("Wash.", ["Wash."]),
-        ("Wasn't", ["Was", "n't"]),
-        ("Wasnt", ["Was", "nt"]),
-        ("Wasn\u2019t", ["Was", "n\u2019t"]),
-        ("We'd", ["We", "'d"]),
-        ("We'd've", ["We", "'d", "'ve"]),
-        ("We'll", ["We", "'ll"]),
-        ("We'll've", ["We", "'ll", "'ve"]),
-        ("We're", ["We", "'re"]),
-        ("We've", ["We", "'ve"]),
-        ("Wed", ["We", "d"]),
-        ("Wedve", ["We", "d", "ve"]),
-        ("Wellve", ["We", "ll", "ve"]),
-        ("Weren't", ["Were", "n't"]),
-        ("Werent", ["Were", "nt"]),
-        ("Weren\u2019t", ["Were", "n\u2019t"]),
-        ("Weve", ["We", "ve"]),
-        ("We\u2019d", ["We", "\u2019d"]),
-        ("We\u2019d\u2019ve", ["We", "\u2019d", "\u2019ve"]),
-        ("We\u2019ll", ["We", "\u2019ll"]),
-        ("We\u2019ll\u2019ve", ["We", "\u2019ll", "\u2019ve"]),
-        ("We\u2019re", ["We", "\u2019re"]),
-        ("We\u2019ve", ["We", "\u2019ve"]),
-        ("What'd", ["What", "'d"]),
-        ("What'd've", ["What", "'d", "'ve"]),
-        ("What'll", ["What", "'ll"]),
-        ("What'll've", ["What", "'ll", "'ve"]),
-        ("What're", ["What", "'re"]),
-        ("What's", ["What", "'s"]),
-        ("What've", ["What", "'ve"]),
-        ("Whatd", ["What", "d"]),
-        ("Whatdve", ["What", "d", "ve"]),
-        ("Whatll", ["What", "ll"]),
-        ("Whatllve", ["What", "ll", "ve"]),
-        ("Whatre", ["What", "re"]),
-        ("Whats", ["What", "s"]),
-        ("Whatve", ["What", "ve"]),
-        ("What\u2019d", ["What", "\u2019d"]),
-        ("What\u2019d\u2019ve", ["What", "\u2019d", "\u2019ve"]),
-        ("What\u2019ll", ["What", "\u2019ll"]),
-        ("What\u2019ll\u2019ve", ["What", "\u2019ll", "\u2019ve"]),
-        ("What\u2019re", ["What", "\u2019re"]),
-        ("What\u2019s", ["What", "\u2019s"]),
-        ("What\u2019ve", ["What", "\u2019ve"]),
-        ("When'd", ["When", "'d"]),
-        ("When'd've", ["When", "'d", "'ve"]),
-        ("When'll", ["When", "'ll"]),
-        ("When'll've", ["When", "'ll", "'ve"]),
-        ("When're", ["When", "'re"]),
-        ("When's", ["When", "'s"]),
-        ("When've", ["When", "'ve"]),
-        ("Whend", ["When", "d"]),
-        ("Whendve", ["When", "d", "ve"]),
-        ("Whenll", ["When", "ll"]),
-        ("Whenllve", ["When", "ll", "ve"]),
-        ("Whenre", ["When", "re"]),
-        ("Whens", ["When", "s"]),
-        ("Whenve", ["When", "ve"]),
-        ("When\u2019d", ["When", "\u2019d"]),
-        ("When\u2019d\u2019ve", ["When", "\u2019d", "\u2019ve"]),
-        ("When\u2019ll", ["When", "\u2019ll"]),
-        ("When\u2019ll\u2019ve", ["When", "\u2019ll", "\u2019ve"]),
-        ("When\u2019re", ["When", "\u2019re"]),
-        ("When\u2019s", ["When", "\u2019s"]),
-        ("When\u2019ve", ["When", "\u2019ve"]),
-        ("Where'd", ["Where", "'d"]),
-        ("Where'd've", ["Where", "'d", "'ve"]),
-        ("Where'll", ["Where", "'ll"]),
-        ("Where'll've", ["Where", "'ll", "'ve"]),
-        ("Where're", ["Where", "'re"]),
-        ("Where's", ["Where", "'s"]),
-        ("Where've", ["Where", "'ve"]),
-        ("Whered", ["Where", "d"]),
-        ("Wheredve", ["Where", "d", "ve"]),
-        ("Wherell", ["Where", "ll"]),
-        ("Wherellve", ["Where", "ll", "ve"]),
-        ("Wherere", ["Where", "re"]),
-        ("Wheres", ["Where", "s"]),
-        ("Whereve", ["Where", "ve"]),
-        ("Where\u2019d", ["Where", "\u2019d"]),
-        ("Where\u2019d\u2019ve", ["Where", "\u2019d", "\u2019ve"]),
-        ("Where\u2019ll", ["Where", "\u2019ll"]),
-        ("Where\u2019ll\u2019ve", ["Where", "\u2019ll", "\u2019ve"]),
-        ("Where\u2019re", ["Where", "\u2019re"]),
-        ("Where\u2019s", ["Where", "\u2019s"]),
-        ("Where\u2019ve", ["Where", "\u2019ve"]),
-        ("Who'd", ["Who", "'d"]),
-        ("Who'd've", ["Who", "'d", "'ve"]),
-        ("Who'll", ["Who", "'ll"]),
-        ("Who'll've", ["Who", "'ll", "'ve"]),
-        ("Who're", ["Who", "'re"]),
-        ("Who's", ["Who", "'s"]),
-        ("Who've", ["Who", "'ve"]),
-        ("Whod", ["Who", "d"]),
-        ("Whodve", ["Who", "d", "ve"]),
-        ("Wholl", ["Who", "ll"]),
-        ("Whollve", ["Who", "ll", "ve"]),
-        ("Whos", ["Who", "s"]),
-        ("Whove", ["Who", "ve"]),
-        ("Who\u2019d", ["Who", "\u2019d"]),
-        ("Who\u2019d\u2019ve", ["Who", "\u2019d", "\u2019ve"]),
-        ("Who\u2019ll", ["Who", "\u2019ll"]),
-        ("Who\u2019ll\u2019ve", ["Who", "\u2019ll", "\u2019ve"]),
-        ("Who\u2019re", ["Who", "\u2019re"]),
-        ("Who\u2019s", ["Who", "\u2019s"]),
-        ("Who\u2019ve", ["Who", "\u2019ve"]),
-        ("Why'd", ["Why", "'d"]),
-        ("Why'd've", ["Why", "'d", "'ve"]),
-        ("Why'll", ["Why", "'ll"]),
-        ("Why'll've", ["Why", "'ll", "'ve"]),
-        ("Why're", ["Why", "'re"]),
-        ("Why's", ["Why", "'s"]),
-        ("Why've", ["Why", "'ve"]),
-        ("Whyd", ["Why", "d"]),
-        ("Whydve", ["Why", "d", "ve"]),
-        ("Whyll", ["Why", "ll"]),
-        ("Whyllve", ["Why", "ll", "ve"]),
-        ("Whyre", ["Why", "re"]),
-        ("Whys", ["Why", "s"]),
-        ("Whyve", ["Why", "ve"]),
-        ("Why\u2019d", ["Why", "\u2019d"]),
-        ("Why\u2019d\u2019ve", ["Why", "\u2019d", "\u2019ve"]),
-        ("Why\u2019ll", ["Why", "\u2019ll"]),
-        ("Why\u2019ll\u2019ve", ["Why", "\u2019ll", "\u2019ve"]),
-        ("Why\u2019re", ["Why", "\u2019re"]),
-        ("Why\u2019s", ["Why", "\u2019s"]),
-        ("Why\u2019ve", ["Why", "\u2019ve"]),
-        ("Wis.", ["Wis."]),
-        ("Won't", ["Wo", "n't"]),
-        ("Won't've", ["Wo", "n't", "'ve"]),
-        ("Wont", ["Wo", "nt"]),
-        ("Wontve", ["Wo", "nt", "ve"]),
-        ("Won\u2019t", ["Wo", "n\u2019t"]),
-        ("Won\u2019t\u2019ve", ["Wo", "n\u2019t", "\u2019ve"]),
-        ("Would've", ["Would", "'ve"]),
-        ("Wouldn't", ["Would", "n't"]),
-        ("Wouldn't've", ["Would", "n't", "'ve"]),
-        ("Wouldnt", ["Would", "nt"]),
-        ("Wouldntve", ["Would", "nt", "ve"]),
-        ("Wouldn\u2019t", ["Would", "n\u2019t"]),
-        ("Wouldn\u2019t\u2019ve", ["Would", "n\u2019t", "\u2019ve"]),
-        ("Wouldve", ["Would", "ve"]),
-        ("Would\u2019ve", ["Would", "\u2019ve"]),
-        ("XD", ["XD"]),
-        ("XDD", ["XDD"]),
-        ("You'd", ["You", "'d"]),
-        ("You'd've", ["You", "'d", "'ve"]),
-        ("You'll", ["You", "'ll"]),
-        ("You'll've", ["You", "'ll", "'ve"]),
-        ("You're", ["You", "'re"]),
-        ("You've", ["You", "'ve"]),
-        ("Youd", ["You", "d"]),
-        ("Youdve", ["You", "d", "ve"]),
-        ("Youll", ["You", "ll"]),
-        ("Youllve", ["You", "ll", "ve"]),
-        ("Youre", ["You", "re"]),
-        ("Youve", ["You", "ve"]),
-        ("You\u2019d", ["You", "\u2019d"]),
-        ("You\u2019d\u2019ve", ["You", "\u2019d", "\u2019ve"]),
-        ("You\u2019ll", ["You", "\u2019ll"]),
-        ("You\u2019ll\u2019ve", ["You", "\u2019ll", "\u2019ve"]),
-        ("You\u2019re", ["You", "\u2019re"]),
-        ("You\u2019ve", ["You", "\u2019ve"]),
-        ("[-:", ["[-:"]),
-        ("[:", ["[:"]),
-        ("[=", ["[="]),
-        ("\\\")", ["\\\")"]),
-        ("\\n", ["\\n"]),
-        ("\\t", ["\\t"]),
-        ("]=", ["]="]),
-        ("^_^", ["^_^"]),
-        ("^__^", ["^__^"]),
-        ("^___^", ["^___^"]),
-        ("a.", ["a."]),
-        ("a.m.", ["a.m."]),
-        ("ain't", ["ai", "n't"]),
-        ("aint", ["ai", "nt"]),
-        ("ain\u2019t", ["ai", "n\u2019t"]),
-        ("and/or", ["and/or"]),
-        ("aren't", ["are", "n't"]),
-        ("arent", ["are", "nt"]),
-        ("aren\u2019t", ["are", "n\u2019t"]),
-        ("b.", ["b."]),
-        ("c'mon", ["c'm", "on"]),
-        ("c.", ["c."]),
-        ("can't", ["ca", "n't"]),
-        ("can't've", ["ca", "n't", "'ve"]),
-        ("cannot", ["can", "not"]),
-        ("cant", ["ca", "nt"]),
-        ("cantve", ["ca", "nt", "ve"]),
-        ("can\u2019t", ["ca", "n\u2019t"]),
-        ("can\u2019t\u2019ve", ["ca", "n\u2019t", "\u2019ve"]),
-        ("co.", ["co."]),
-        ("could've", ["could", "'ve"]),
-        ("couldn't", ["could", "n't"]),
-        ("couldn't've", ["could", "n't", "'ve"]),
-        ("couldnt", ["could", "nt"]),
-        ("couldntve", ["could", "nt", "ve"]),
-        ("couldn\u2019t", ["could", "n\u2019t"]),
-        ("couldn\u2019t\u2019ve", ["could", "n\u2019t", "\u2019ve"]),
-        ("couldve", ["could", "ve"]),
-        ("could\u2019ve", ["could", "\u2019ve"]),
-        ("c\u2019mon", ["c\u2019m", "on"]),
-        ("d.", ["d."]),
-        ("daren't", ["dare", "n't"]),
-        ("darent", ["dare", "nt"]),
-        ("daren\u2019t", ["dare", "n\u2019t"]),
-        ("didn't", ["did", "n't"]),
-        ("didn't've", ["did", "n't", "'ve"]),
-        ("didnt", ["did", "nt"]),
-        ("didntve", ["did", "nt", "ve"]),
-        ("didn\u2019t", ["did", "n\u2019t"]),
-        ("didn\u2019t\u2019ve", ["did", "n\u2019t", "\u2019ve"]),
-        ("doesn't", ["does", "n't"]),
-        ("doesn't've", ["does", "n't", "'ve"]),
-        ("doesnt", ["does", "nt"]),
-        ("doesntve", ["does", "nt", "ve"]),
-        ("doesn\u2019t", ["does", "n\u2019t"]),
-        ("doesn\u2019t\u2019ve", ["does", "n\u2019t", "\u2019ve"]),
-        ("doin", ["doin"]),
-        ("doin'", ["doin'"]),
-        ("doin\u2019", ["doin\u2019"]),
-        ("don't", ["do", "n't"]),
-        ("don't've", ["do", "n't", "'ve"]),
-        ("dont", ["do", "nt"]),
-        ("dontve", ["do", "nt", "ve"]),
-        ("don\u2019t", ["do", "n\u2019t"]),
-        ("don\u2019t\u2019ve", ["do", "n\u2019t", "\u2019ve"]),
-        ("e.", ["e."]),
-        ("e.g.", ["e.g."]),
-        ("em", ["em"]),
-        ("f.", ["f."]),
-        ("g.", ["g."]),
-        ("goin", ["goin"]),
-        ("goin'", ["goin'"]),
-        ("goin\u2019", ["goin\u2019"]),
-        ("gonna", ["gon", "na"]),
-        ("gotta", ["got", "ta"]),
-        ("h.", ["h."]),
-        ("hadn't", ["had", "n't"]),
-        ("hadn't've", ["had", "n't", "'ve"]),
-        ("hadnt", ["had", "nt"]),
-        ("hadntve", ["had", "nt", "ve"]),
-        ("hadn\u2019t", ["had", "n\u2019t"]),
-        ("hadn\u2019t\u2019ve", ["had", "n\u2019t", "\u2019ve"]),
-        ("hasn't", ["has", "n't"]),
-        ("hasnt", ["has", "nt"]),
-        ("hasn\u2019t", ["has", "n\u2019t"]),
-        ("haven't", ["have", "n't"]),
-        ("havent", ["have", "nt"]),
-        ("haven\u2019t", ["have", "n\u2019t"]),
-        ("havin", ["havin"]),
-        ("havin'", ["havin'"]),
-        ("havin\u2019", ["havin\u2019"]),
-        ("he'd", ["he", "'d"]),
-        ("he'd've", ["he", "'d", "'ve"]),
-        ("he'll", ["he", "'ll"]),
-        ("he'll've", ["he", "'ll", "'ve"]),
-        ("he's", ["he", "'s"]),
-        ("hed", ["he", "d"]),
-        ("hedve", ["he", "d", "ve"]),
-        ("hellve", ["he", "ll", "ve"]),
-        ("hes", ["he", "s"]),
-        ("he\u2019d", ["he", "\u2019d"]),
-        ("he\u2019d\u2019ve", ["he", "\u2019d", "\u2019ve"]),
-        ("he\u2019ll", ["he", "\u2019ll"]),
-        ("he\u2019ll\u2019ve", ["he", "\u2019ll", "\u2019ve"]),
-        ("he\u2019s", ["he", "\u2019s"]),
-        ("how'd", ["how", "'d"]),
-        ("how'd've", ["how", "'d", "'ve"]),
-        ("how'd'y", ["how", "'d", "'y"]),
-        ("how'll", ["how", "'ll"]),
-        ("how'll've", ["how", "'ll", "'ve"]),
-        ("how're", ["how", "'re"]),
-        ("how's", ["how", "'s"]),
-        ("how've", ["how", "'ve"]),
-        ("howd", ["how", "d"]),
-        ("howdve", ["how", "d", "ve"]),
-        ("howll", ["how", "ll"]),
-        ("howllve", ["how", "ll", "ve"]),
-        ("howre", ["how", "re"]),
-        ("hows", ["how", "s"]),
-        ("howve", ["how", "ve"]),
-        ("how\u2019d", ["how", "\u2019d"]),
-        ("how\u2019d\u2019ve", ["how", "\u2019d", "\u2019ve"]),
-        ("how\u2019d\u2019y", ["how", "\u2019d", "\u2019y"]),
-        ("how\u2019ll", ["how", "\u2019ll"]),
-        ("how\u2019ll\u2019ve", ["how", "\u2019ll", "\u2019ve"]),
-        ("how\u2019re", ["how", "\u2019re"]),
-        ("how\u2019s", ["how", "\u2019s"]),
-        ("how\u2019ve", ["how", "\u2019ve"]),
-        ("i'd", ["i", "'d"]),
-        ("i'd've", ["i", "'d", "'ve"]),
-        ("i'll", ["i", "'ll"]),
-        ("i'll've", ["i", "'ll", "'ve"]),
-        ("i'm", ["i", "'m"]),
-        ("i'ma", ["i", "'m", "a"]),
-        ("i've", ["i", "'ve"]),
-        ("i.", ["i."]),
-        ("i.e.", ["i.e."]),
-        ("id", ["i", "d"]),
-        ("idve", ["i", "d", "ve"]),
-        ("illve", ["i", "ll", "ve"]),
-        ("im", ["i", "m"]),
-        ("ima", ["i", "m", "a"]),
-        ("isn't", ["is", "n't"]),
-        ("isnt", ["is", "nt"]),
-        ("isn\u2019t", ["is", "n\u2019t"]),
-        ("it'd", ["it", "'d"]),
-        ("it'd've", ["it", "'d", "'ve"]),
-        ("it'll", ["it", "'ll"]),
-        ("it'll've", ["it", "'ll", "'ve"]),
-        ("it's", ["it", "'s"]),
-        ("itd", ["it", "d"]),
-        ("itdve", ["it", "d", "ve"]),
-        ("itll", ["it", "ll"]),
-        ("itllve", ["it", "ll", "ve"]),
-        ("it\u2019d", ["it", "\u2019d"]),
-        ("it\u2019d\u2019ve", ["it", "\u2019d", "\u2019ve"]),
-        ("it\u2019ll", ["it", "\u2019ll"]),
-        ("it\u2019ll\u2019ve", ["it", "\u2019ll", "\u2019ve"]),
-        ("it\u2019s", ["it", "\u2019s"]),
-        ("ive", ["i", "ve"]),
-        ("i\u2019d", ["i", "\u2019d"]),
-        ("i\u2019d\u2019ve", ["i", "\u2019d", "\u2019ve"]),
-        ("i\u2019ll", ["i", "\u2019ll"]),
-        ("i\u2019ll\u2019ve", ["i", "\u2019ll", "\u2019ve"]),
-        ("i\u2019m", ["i", "\u2019m"]),
-        ("i\u2019ma", ["i", "\u2019m", "a"]),
-        ("i\u2019ve", ["i", "\u2019ve"]),
-        ("j.", ["j."]),
-        ("k.", ["k."]),
-        ("l.", ["l."]),
-        ("let's", ["let", "'s"]),
-        ("let\u2019s", ["let", "\u2019s"]),
-        ("ll", ["ll"]),
-        ("lovin", ["lovin"]),
-        ("lovin'", ["lovin'"]),
-        ("lovin\u2019", ["lovin\u2019"]),
-        ("m.", ["m."]),
-        ("ma'am", ["ma'am"]),
-        ("mayn't", ["may", "n't"]),
-        ("mayn't've", ["may", "n't", "'ve"]),
-        ("maynt", ["may", "nt"]),
-        ("mayntve", ["may", "nt", "ve"]),
-        ("mayn\u2019t", ["may", "n\u2019t"]),
-        ("mayn\u2019t\u2019ve", ["may", "n\u2019t", "\u2019ve"]),
-        ("ma\u2019am", ["ma\u2019am"]),
-        ("might've", ["might", "'ve"]),
-        ("mightn't", ["might", "n't"]),
-        ("mightn't've", ["might", "n't", "'ve"]),
-        ("mightnt", ["might", "nt"]),
-        ("mightntve", ["might", "nt", "ve"]),
-        ("mightn\u2019t", ["might", "n\u2019t"]),
-        ("mightn\u2019t\u2019ve", ["might", "n\u2019t", "\u2019ve"]),
-        ("mightve", ["might", "ve"]),
-        ("might\u2019ve", ["might", "\u2019ve"]),
-        ("must've", ["must", "'ve"]),
-        ("mustn't", ["must", "n't"]),
-        ("mustn't've", ["must", "n't", "'ve"]),
-        ("mustnt", ["must", "nt"]),
-        ("mustntve", ["must", "nt", "ve"]),
-        ("mustn\u2019t", ["must", "n\u2019t"]),
-        ("mustn\u2019t\u2019ve", ["must", "n\u2019t", "\u2019ve"]),
-        ("mustve", ["must", "ve"]),
-        ("must\u2019ve", ["must", "\u2019ve"]),
-        ("n.", ["n."]),
-        ("needn't", ["need", "n't"]),
-        ("needn't've", ["need", "n't", "'ve"]),
-        ("neednt", ["need", "nt"]),
-        ("needntve", ["need", "nt", "ve"]),
-        ("needn\u2019t", ["need", "n\u2019t"]),
-        ("needn\u2019t\u2019ve", ["need", "n\u2019t", "\u2019ve"]),
-        ("not've", ["not", "'ve"]),
-        ("nothin", ["nothin"]),
-        ("nothin'", ["nothin'"]),
-        ("nothin\u2019", ["nothin\u2019"]),
-        ("notve", ["not", "ve"]),
-        ("not\u2019ve", ["not", "\u2019ve"]),
-        ("nuff", ["nuff"]),
-        ("nuthin", ["nuthin"]),
-        ("nuthin'", ["nuthin'"]),
-        ("nuthin\u2019", ["nuthin\u2019"]),
-        ("o'clock", ["o'clock"]),
-        ("o.", ["o."]),
-        ("o.0", ["o.0"]),
-        ("o.O", ["o.O"]),
-        ("o.o", ["o.o"]),
-        ("o_0", ["o_0"]),
-        ("o_O", ["o_O"]),
-        ("o_o", ["o_o"]),
-        ("ol", ["ol"]),
-        ("ol'", ["ol'"]),
-        ("ol\u2019", ["ol\u2019"]),
-        ("oughtn't", ["ought", "n't"]),
-        ("oughtn't've", ["ought", "n't", "'ve"]),
-        ("oughtnt", ["ought", "nt"]),
-        ("oughtntve", ["ought", "nt", "ve"]),
-        ("oughtn\u2019t", ["ought", "n\u2019t"]),
-        ("oughtn\u2019t\u2019ve", ["ought", "n\u2019t", "\u2019ve"]),
-        ("o\u2019clock", ["o\u2019clock"]),
-        ("p.", ["p."]),
-        ("p.m.", ["p.m."]),
-        ("q.", ["q."]),
-        ("r.", ["r."]),
-        ("s.", ["s."]),
-        ("shan't", ["sha", "n't"]),
-        ("shan't've", ["sha", "n't", "'ve"]),
-        ("shant", ["sha", "nt"]),
-        ("shantve", ["sha", "nt", "ve"]),
-        ("shan\u2019t", ["sha", "n\u2019t"]),
-        ("shan\u2019t\u2019ve", ["sha", "n\u2019t", "\u2019ve"]),
-        ("she'd", ["she", "'d"]),
-        ("she'd've", ["she", "'d", "'ve"]),
-        ("she'll", ["she", "'ll"]),
-        ("she'll've", ["she", "'ll", "'ve"]),
-        ("she's", ["she", "'s"]),
-        ("shedve", ["she", "d", "ve"]),
-        ("shellve", ["she", "ll", "ve"]),
-        ("shes", ["she", "s"]),
-        ("she\u2019d", ["she", "\u2019d"]),
-        ("she\u2019d\u2019ve", ["she", "\u2019d", "\u2019ve"]),
-        ("she\u2019ll", ["she", "\u2019ll"]),
-        ("she\u2019ll\u2019ve", ["she", "\u2019ll", "\u2019ve"]),
-        ("she\u2019s", ["she", "\u2019s"]),
-        ("should've", ["should", "'ve"]),
-        ("shouldn't", ["should", "n't"]),
-        ("shouldn't've", ["should", "n't", "'ve"]),
-        ("shouldnt", ["should", "nt"]),
-        ("shouldntve", ["should", "nt", "ve"]),
-        ("shouldn\u2019t", ["should", "n\u2019t"]),
-        ("shouldn\u2019t\u2019ve", ["should", "n\u2019t", "\u2019ve"]),
-        ("shouldve", ["should", "ve"]),
-        ("should\u2019ve", ["should", "\u2019ve"]),
-        ("somethin", ["somethin"]),
-        ("somethin'", ["somethin'"]),
-        ("somethin\u2019", ["somethin\u2019"]),
-        ("t.", ["t."]),
-        ("that'd", ["that", "'d"]),
-        ("that'd've", ["that", "'d", "'ve"]),
-        ("that'll", ["that", "'ll"]),
-        ("that'll've", ["that", "'ll", "'ve"]),
-        ("that's", ["that", "'s"]),
-        ("thatd", ["that", "d"]),
-        ("thatdve", ["that", "d", "ve"]),
-        ("thatll", ["that", "ll"]),
-        ("thatllve", ["that", "ll", "ve"]),
-        ("thats", ["that", "s"]),
-        ("that\u2019d", ["that", "\u2019d"]),
-        ("that\u2019d\u2019ve", ["that", "\u2019d", "\u2019ve"]),
-        ("that\u2019ll", ["that", "\u2019ll"]),
-        ("that\u2019ll\u2019ve", ["that", "\u2019ll", "\u2019ve"]),
-        ("that\u2019s", ["that", "\u2019s"]),
-        ("there'd", ["there", "'d"]),
-        ("there'd've", ["there", "'d", "'ve"]),
-        ("there'll", ["there", "'ll"]),
-        ("there'll've", ["there", "'ll", "'ve"]),
-        ("there're", ["there", "'re"]),
-        ("there's", ["there", "'s"]),
-        ("there've", ["there", "'ve"]),
-        ("thered", ["there", "d"]),
-        ("theredve", ["there", "d", "ve"]),
-        ("therell", ["there", "ll"]),
-        ("therellve", ["there", "ll", "ve"]),
-        ("therere", ["there", "re"]),
-        ("theres", ["there", "s"]),
-        ("thereve", ["there", "ve"]),
-        ("there\u2019d", ["there", "\u2019d"]),
-        ("there\u2019d\u2019ve", ["there", "\u2019d", "\u2019ve"]),
-        ("there\u2019ll", ["there", "\u2019ll"]),
-        ("there\u2019ll\u2019ve", ["there", "\u2019ll", "\u2019ve"]),
-        ("there\u2019re", ["there", "\u2019re"]),
-        ("there\u2019s", ["there", "\u2019s"]),
-        ("there\u2019ve", ["there", "\u2019ve"]),
-        ("these'd", ["these", "'d"]),
-        ("these'd've", ["these", "'d", "'ve"]),
-        ("these'll", ["these", "'ll"]),
-        ("these'll've", ["these", "'ll", "'ve"]),
-        ("these're", ["these", "'re"]),
-        ("these've", ["these", "'ve"]),
-        ("thesed", ["these", "d"]),
-        ("thesedve", ["these", "d", "ve"]),
-        ("thesell", ["these", "ll"]),
-        ("thesellve", ["these", "ll", "ve"]),
-        ("thesere", ["these", "re"]),
-        ("theseve", ["these", "ve"]),
-        ("these\u2019d", ["these", "\u2019d"]),
-        ("these\u2019d\u2019ve", ["these", "\u2019d", "\u2019ve"]),
-        ("these\u2019ll", ["these", "\u2019ll"]),
-        ("these\u2019ll\u2019ve", ["these", "\u2019ll", "\u2019ve"]),
-        ("these\u2019re", ["these", "\u2019re"]),
-        ("these\u2019ve", ["these", "\u2019ve"]),
-        ("they'd", ["they", "'d"]),
-        ("they'd've", ["they", "'d", "'ve"]),
-        ("they'll", ["they", "'ll"]),
-        ("they'll've", ["they", "'ll", "'ve"]),
-        ("they're", ["they", "'re"]),
-        ("they've", ["they", "'ve"]),
-        ("theyd", ["they", "d"]),
-        ("theydve", ["they", "d", "ve"]),
-        ("theyll", ["they", "ll"]),
-        ("theyllve", ["they", "ll", "ve"]),
-        ("theyre", ["they", "re"]),
-        ("theyve", ["they", "ve"]),
-        ("they\u2019d", ["they", "\u2019d"]),
-        ("they\u2019d\u2019ve", ["they", "\u2019d", "\u2019ve"]),
-        ("they\u2019ll", ["they", "\u2019ll"]),
-        ("they\u2019ll\u2019ve", ["they", "\u2019ll", "\u2019ve"]),
-        ("they\u2019re", ["they", "\u2019re"]),
-        ("they\u2019ve", ["they", "\u2019ve"]),
-        ("this'd", ["this", "'d"]),
-        ("this'd've", ["this", "'d", "'ve"]),
-        ("this'll", ["this", "'ll"]),
-        ("this'll've", ["this", "'ll", "'ve"]),
-        ("this's", ["this", "'s"]),
-        ("thisd", ["this", "d"]),
-        ("thisdve", ["this", "d", "ve"]),
-        ("thisll", ["this", "ll"]),
-        ("thisllve", ["this", "ll", "ve"]),
-        ("thiss", ["this", "s"]),
-        ("this\u2019d", ["this", "\u2019d"]),
-        ("this\u2019d\u2019ve", ["this", "\u2019d", "\u2019ve"]),
-        ("this\u2019ll", ["this", "\u2019ll"]),
-        ("this\u2019ll\u2019ve", ["this", "\u2019ll", "\u2019ve"]),
-        ("this\u2019s", ["this", "\u2019s"]),
-        ("those'd", ["those", "'d"]),
-        ("those'd've", ["those", "'d", "'ve"]),
-        ("those'll", ["those", "'ll"]),
-        ("those'll've", ["those", "'ll", "'ve"]),
-        ("those're", ["those", "'re"]),
-        ("those've", ["those", "'ve"]),
-        ("thosed", ["those", "d"]),
-        ("thosedve", ["those", "d", "ve"]),
-        ("thosell", ["those", "ll"]),
-        ("thosellve", ["those", "ll", "ve"]),
-        ("thosere", ["those", "re"]),
-        ("thoseve", ["those", "ve"]),
-        ("those\u2019d", ["those", "\u2019d"]),
-        ("those\u2019d\u2019ve", ["those", "\u2019d", "\u2019ve"]),
-        ("those\u2019ll", ["those", "\u2019ll"]),
-        ("those\u2019ll\u2019ve", ["those", "\u2019ll", "\u2019ve"]),
-        ("those\u2019re", ["those", "\u2019re"]),
-        ("those\u2019ve", ["those", "\u2019ve"]),
-        ("u.", ["u."]),
-        ("v.", ["v."]),
-        ("v.s.", ["v.s."]),
-        ("v.v", ["v.v"]),
-        ("v_v", ["v_v"]),
-        ("vs.", ["vs."]),
-        ("w.", ["w."]),
-        ("w/o", ["w/o"]),
-        ("wasn't", ["was", "n't"]),
-        ("wasnt", ["was", "nt"]),
-        ("wasn\u2019t", ["was", "n\u2019t"]),
-        ("we'd", ["we", "'d"]),
-        ("we'd've", ["we", "'d", "'ve"]),
-        ("we'll", ["we", "'ll"]),
-        ("we'll've", ["we", "'ll", "'ve"]),
-        ("we're", ["we", "'re"]),
-        ("we've", ["we", "'ve"]),
-        ("wed", ["we", "d"]),
-        ("wedve", ["we", "d", "ve"]),
-        ("wellve", ["we", "ll", "ve"]),
-        ("weren't", ["were", "n't"]),
-        ("werent", ["were", "nt"]),
-        ("weren\u2019t", ["were", "n\u2019t"]),
-        ("weve", ["we", "ve"]),
-        ("we\u2019d", ["we", "\u2019d"]),
-        ("we\u2019d\u2019ve", ["we", "\u2019d", "\u2019ve"]),
-        ("we\u2019ll", ["we", "\u2019ll"]),
-        ("we\u2019ll\u2019ve", ["we", "\u2019ll", "\u2019ve"]),
-        ("we\u2019re", ["we", "\u2019re"]),
-        ("we\u2019ve", ["we", "\u2019ve"]),
-        ("what'd", ["what", "'d"]),
-        ("what'd've", ["what", "'d", "'ve"]),
-        ("what'll", ["what", "'ll"]),
-        ("what'll've", ["what", "'ll", "'ve"]),
-        ("what're", ["what", "'re"]),
-        ("what's", ["what", "'s"]),
-        ("what've", ["what", "'ve"]),
-        ("whatd", ["what", "d"]),
-        ("whatdve", ["what", "d", "ve"]),
-        ("whatll", ["what", "ll"]),
-        ("whatllve", ["what", "ll", "ve"]),
-        ("whatre", ["what", "re"]),
-        ("whats", ["what", "s"]),
-        ("whatve", ["what", "ve"]),
-        ("what\u2019d", ["what", "\u2019d"]),
-        ("what\u2019d\u2019ve", ["what", "\u2019d", "\u2019ve"]),
-        ("what\u2019ll", ["what", "\u2019ll"]),
-        ("what\u2019ll\u2019ve", ["what", "\u2019ll", "\u2019ve"]),
-        ("what\u2019re", ["what", "\u2019re"]),
-        ("what\u2019s", ["what", "\u2019s"]),
-        ("what\u2019ve", ["what", "\u2019ve"]),
-        ("when'd", ["when", "'d"]),
-        ("when'd've", ["when", "'d", "'ve"]),
-        ("when'll", ["when", "'ll"]),
-        ("when'll've", ["when", "'ll", "'ve"]),
-        ("when're", ["when", "'re"]),
-        ("when's", ["when", "'s"]),
-        ("when've", ["when", "'ve"]),
-        ("whend", ["when", "d"]),
-        ("whendve", ["when", "d", "ve"]),
-        ("whenll", ["when", "ll"]),
-        ("whenllve", ["when", "ll", "ve"]),
-        ("whenre", ["when", "re"]),
-        ("whens", ["when", "s"]),
-        ("whenve", ["when", "ve"]),
-        ("when\u2019d", ["when", "\u2019d"]),
-        ("when\u2019d\u2019ve", ["when", "\u2019d", "\u2019ve"]),
-        ("when\u2019ll", ["when", "\u2019ll"]),
-        ("when\u2019ll\u2019ve", ["when", "\u2019ll", "\u2019ve"]),
-        ("when\u2019re", ["when", "\u2019re"]),
-        ("when\u2019s", ["when", "\u2019s"]),
-        ("when\u2019ve", ["when", "\u2019ve"]),
-        ("where'd", ["where", "'d"]),
-        ("where'd've", ["where", "'d", "'ve"]),
-        ("where'll", ["where", "'ll"]),
-        ("where'll've", ["where", "'ll", "'ve"]),
-        ("where're", ["where", "'re"]),
-        ("where's", ["where", "'s"]),
-        ("where've", ["where", "'ve"]),
-        ("whered", ["where", "d"]),
-        ("wheredve", ["where", "d", "ve"]),
-        ("wherell", ["where", "ll"]),
-        ("wherellve", ["where", "ll", "ve"]),
-        ("wherere", ["where", "re"]),
-        ("wheres", ["where", "s"]),
-        ("whereve", ["where", "ve"]),
-        ("where\u2019d", ["where", "\u2019d"]),
-        ("where\u2019d\u2019ve", ["where", "\u2019d", "\u2019ve"]),
-        ("where\u2019ll", ["where", "\u2019ll"]),
-        ("where\u2019ll\u2019ve", ["where", "\u2019ll", "\u2019ve"]),
-        ("where\u2019re", ["where", "\u2019re"]),
-        ("where\u2019s", ["where", "\u2019s"]),
-        ("where\u2019ve", ["where", "\u2019ve"]),
-        ("who'd", ["who", "'d"]),
-        ("who'd've", ["who", "'d", "'ve"]),
-        ("who'll", ["who", "'ll"]),
-        ("who'll've", ["who", "'ll", "'ve"]),
-        ("who're", ["who", "'re"]),
-        ("who's", ["who", "'s"]),
-        ("who've", ["who", "'ve"]),
-        ("whod", ["who", "d"]),
-        ("whodve", ["who", "d", "ve"]),
-        ("wholl", ["who", "ll"]),
-        ("whollve", ["who", "ll", "ve"]),
-        ("whos", ["who", "s"]),
-        ("whove", ["who", "ve"]),
-        ("who\u2019d", ["who", "\u2019d"]),
-        ("who\u2019d\u2019ve", ["who", "\u2019d", "\u2019ve"]),
-        ("who\u2019ll", ["who", "\u2019ll"]),
-        ("who\u2019ll\u2019ve", ["who", "\u2019ll", "\u2019ve"]),
-        ("who\u2019re", ["who", "\u2019re"]),
-        ("who\u2019s", ["who", "\u2019s"]),
-        ("who\u2019ve", ["who", "\u2019ve"]),
-        ("why'd", ["why", "'d"]),
-        ("why'd've", ["why", "'d", "'ve"]),
-        ("why'll", ["why", "'ll"]),
-        ("why'll've", ["why", "'ll", "'ve"]),
-        ("why're", ["why", "'re"]),
-        ("why's", ["why", "'s"]),
-        ("why've", ["why", "'ve"]),
-        ("whyd", ["why", "d"]),
-        ("whydve", ["why", "d", "ve"]),
-        ("whyll", ["why", "ll"]),
-        ("whyllve", ["why", "ll", "ve"]),
-        ("whyre", ["why", "re"]),
-        ("whys", ["why", "s"]),
-        ("whyve", ["why", "ve"]),
-        ("why\u2019d", ["why", "\u2019d"]),
-        ("why\u2019d\u2019ve", ["why", "\u2019d", "\u2019ve"]),
-        ("why\u2019ll", ["why", "\u2019ll"]),
-        ("why\u2019ll\u2019ve", ["why", "\u2019ll", "\u2019ve"]),
-        ("why\u2019re", ["why", "\u2019re"]),
-        ("why\u2019s", ["why", "\u2019s"]),
-        ("why\u2019ve", ["why", "\u2019ve"]),
-        ("won't", ["wo", "n't"]),
-        ("won't've", ["wo", "n't", "'ve"]),
-        ("wont", ["wo", "nt"]),
-        ("wontve", ["wo", "nt", "ve"]),
-        ("won\u2019t", ["wo", "n\u2019t"]),
-        ("won\u2019t\u2019ve", ["wo", "n\u2019t", "\u2019ve"]),
-        ("would've", ["would", "'ve"]),
-        ("wouldn't", ["would", "n't"]),
-        ("wouldn't've", ["would", "n't", "'ve"]),
-        ("wouldnt", ["would", "nt"]),
-        ("wouldntve", ["would", "nt", "ve"]),
-        ("wouldn\u2019t", ["would", "n\u2019t"]),
-        ("wouldn\u2019t\u2019ve", ["would", "n\u2019t", "\u2019ve"]),
-        ("wouldve", ["would", "ve"]),
-        ("would\u2019ve", ["would", "\u2019ve"]),
-        ("x.", ["x."]),
-        ("xD", ["xD"]),
-        ("xDD", ["xDD"]),
-        ("y'all", ["y'", "all"]),
-        ("y.", ["y."]),
-        ("yall", ["y", "all"]),
-        ("you'd", ["you", "'d"]),
-        ("you'd've", ["you", "'d", "'ve"]),
-        ("you'll", ["you", "'ll"]),
-        ("you'll've", ["you", "'ll", "'ve"]),
-        ("you're", ["you", "'re"]),
-        ("you've", ["you", "'ve"]),
-        ("youd", ["you", "d"]),
-        ("youdve", ["you", "d", "ve"]),
-        ("youll", ["you", "ll"]),
-        ("youllve", ["you", "ll", "ve"]),
-        ("youre", ["you", "re"]),
-        ("youve", ["you", "ve"]),
-        ("you\u2019d", ["you", "\u2019d"]),
-        ("you\u2019d\u2019ve", ["you", "\u2019d", "\u2019ve"]),
-        ("you\u2019ll", ["you", "\u2019ll"]),
-        ("you\u2019ll\u2019ve", ["you", "\u2019ll", "\u2019ve"]),
-        ("you\u2019re", ["you", "\u2019re"]),
-        ("you\u2019ve", ["you", "\u2019ve"]),
-        ("y\u2019all", ["y\u2019", "all"]),
-        ("z.", ["z."]),
-        ("\u00A0", ["\u00A0"]),
-        ("\u00AF\\(\u30C4)/\u00AF", ["\u00AF\\(\u30C4)/\u00AF"]),
-        ("\u00B0C.", ["\u00B0", "C", "."]),
-        ("\u00B0F.", ["\u00B0", "F", "."]),
-        ("\u00B0K.", ["\u00B0", "K", "."]),
-        ("\u00B0c.", ["\u00B0", "c", "."]),
-        ("\u00B0f.", ["\u00B0", "f", "."]),
-        ("\u00B0k.", ["\u00B0", "k", "."]),
-        ("\u00E4.", ["\u00E4."]),
-        ("\u00F6.", ["\u00F6."]),
-        ("\u00FC.", ["\u00FC."]),
-        ("\u0CA0_\u0CA0", ["\u0CA0_\u0CA0"]),
-        ("\u0CA0\uFE35\u0CA0", ["\u0CA0\uFE35\u0CA0"]),
-        ("\u2014", ["\u2014"]),
-        ("\u2018S", ["\u2018S"]),
-        ("\u2018s", ["\u2018s"]),
-        ("\u2019", ["\u2019"]),
-        ("\u2019Cause", ["\u2019Cause"]),
-        ("\u2019Cos", ["\u2019Cos"]),
-        ("\u2019Coz", ["\u2019Coz"]),
-        ("\u2019Cuz", ["\u2019Cuz"]),
-        ("\u2019S", ["\u2019S"]),
-        ("\u2019bout", ["\u2019bout"]),
-        ("\u2019cause", ["\u2019cause"]),
-        ("\u2019cos", ["\u2019cos"]),
-        ("\u2019coz", ["\u2019coz"]),
-        ("\u2019cuz", ["\u2019cuz"]),
-        ("\u2019d", ["\u2019d"]),
-        ("\u2019em", ["\u2019em"]),
-        ("\u2019ll", ["\u2019ll"]),
-        ("\u2019nuff", ["\u2019nuff"]),
-        ("\u2019re", ["\u2019re"]),
-        ("\u2019s", ["\u2019s"]),
-        ("\u2019\u2019", ["\u2019\u2019"]),
-    ];
+    /// <summary>
+    /// Special cases (TOKENIZER_EXCEPTIONS of blank("en")): entries separated by U+0000, each the string
+    /// then the ORTH of its tokens, separated by U+0001.
+    /// </summary>
+    internal const string SpecialCases =
+        "\u0009\u0001\u0009\0" +
+        "\u000A\u0001\u000A\0" +
+        " \u0001 \0" +
+        "'\u0001'\0" +
+        "''\u0001''\0" +
+        "'Cause\u0001'Cause\0" +
+        "'Cos\u0001'Cos\0" +
+        "'Coz\u0001'Coz\0" +
+        "'Cuz\u0001'Cuz\0" +
+        "'S\u0001'S\0" +
+        "'bout\u0001'bout\0" +
+        "'cause\u0001'cause\0" +
+        "'cos\u0001'cos\0" +
+        "'coz\u0001'coz\0" +
+        "'cuz\u0001'cuz\0" +
+        "'d\u0001'd\0" +
+        "'em\u0001'em\0" +
+        "'ll\u0001'll\0" +
+        "'nuff\u0001'nuff\0" +
+        "'re\u0001're\0" +
+        "'s\u0001's\0" +
+        "(*_*)\u0001(*_*)\0" +
+        "(-8\u0001(-8\0" +
+        "(-:\u0001(-:\0" +
+        "(-;\u0001(-;\0" +
+        "(-_-)\u0001(-_-)\0" +
+        "(._.)\u0001(._.)\0" +
+        "(:\u0001(:\0" +
+        "(;\u0001(;\0" +
+        "(=\u0001(=\0" +
+        "(>_<)\u0001(>_<)\0" +
+        "(^_^)\u0001(^_^)\0" +
+        "(o:\u0001(o:\0" +
+        "(\u00AC_\u00AC)\u0001(\u00AC_\u00AC)\0" +
+        "(\u0CA0_\u0CA0)\u0001(\u0CA0_\u0CA0)\0" +
+        "(\u256F\u00B0\u25A1\u00B0\uFF09\u256F\uFE35\u253B\u2501\u253B\u0001(\u256F\u00B0\u25A1\u00B0\uFF09\u256F\uFE35\u253B\u2501\u253B\0" +
+        ")-:\u0001)-:\0" +
+        "):\u0001):\0" +
+        "-_-\u0001-_-\0" +
+        "-__-\u0001-__-\0" +
+        "._.\u0001._.\0" +
+        "0.0\u00010.0\0" +
+        "0.o\u00010.o\0" +
+        "0_0\u00010_0\0" +
+        "0_o\u00010_o\0" +
+        "10a.m.\u000110\u0001a.m.\0" +
+        "10am\u000110\u0001am\0" +
+        "10p.m.\u000110\u0001p.m.\0" +
+        "10pm\u000110\u0001pm\0" +
+        "11a.m.\u000111\u0001a.m.\0" +
+        "11am\u000111\u0001am\0" +
+        "11p.m.\u000111\u0001p.m.\0" +
+        "11pm\u000111\u0001pm\0" +
+        "12a.m.\u000112\u0001a.m.\0" +
+        "12am\u000112\u0001am\0" +
+        "12p.m.\u000112\u0001p.m.\0" +
+        "12pm\u000112\u0001pm\0" +
+        "1a.m.\u00011\u0001a.m.\0" +
+        "1am\u00011\u0001am\0" +
+        "1p.m.\u00011\u0001p.m.\0" +
+        "1pm\u00011\u0001pm\0" +
+        "2a.m.\u00012\u0001a.m.\0" +
+        "2am\u00012\u0001am\0" +
+        "2p.m.\u00012\u0001p.m.\0" +
+        "2pm\u00012\u0001pm\0" +
+        "3a.m.\u00013\u0001a.m.\0" +
+        "3am\u00013\u0001am\0" +
+        "3p.m.\u00013\u0001p.m.\0" +
+        "3pm\u00013\u0001pm\0" +
+        "4a.m.\u00014\u0001a.m.\0" +
+        "4am\u00014\u0001am\0" +
+        "4p.m.\u00014\u0001p.m.\0" +
+        "4pm\u00014\u0001pm\0" +
+        "5a.m.\u00015\u0001a.m.\0" +
+        "5am\u00015\u0001am\0" +
+        "5p.m.\u00015\u0001p.m.\0" +
+        "5pm\u00015\u0001pm\0" +
+        "6a.m.\u00016\u0001a.m.\0" +
+        "6am\u00016\u0001am\0" +
+        "6p.m.\u00016\u0001p.m.\0" +
+        "6pm\u00016\u0001pm\0" +
+        "7a.m.\u00017\u0001a.m.\0" +
+        "7am\u00017\u0001am\0" +
+        "7p.m.\u00017\u0001p.m.\0" +
+        "7pm\u00017\u0001pm\0" +
+        "8)\u00018)\0" +
+        "8-)\u00018-)\0" +
+        "8-D\u00018-D\0" +
+        "8D\u00018D\0" +
+        "8a.m.\u00018\u0001a.m.\0" +
+        "8am\u00018\u0001am\0" +
+        "8p.m.\u00018\u0001p.m.\0" +
+        "8pm\u00018\u0001pm\0" +
+        "9a.m.\u00019\u0001a.m.\0" +
+        "9am\u00019\u0001am\0" +
+        "9p.m.\u00019\u0001p.m.\0" +
+        "9pm\u00019\u0001pm\0" +
+        ":'(\u0001:'(\0" +
+        ":')\u0001:')\0" +
+        ":'-(\u0001:'-(\0" +
+        ":'-)\u0001:'-)\0" +
+        ":(\u0001:(\0" +
+        ":((\u0001:((\0" +
+        ":(((\u0001:(((\0" +
+        ":()\u0001:()\0" +
+        ":)\u0001:)\0" +
+        ":))\u0001:))\0" +
+        ":)))\u0001:)))\0" +
+        ":*\u0001:*\0" +
+        ":-(\u0001:-(\0" +
+        ":-((\u0001:-((\0" +
+        ":-(((\u0001:-(((\0" +
+        ":-)\u0001:-)\0" +
+        ":-))\u0001:-))\0" +
+        ":-)))\u0001:-)))\0" +
+        ":-*\u0001:-*\0" +
+        ":-/\u0001:-/\0" +
+        ":-0\u0001:-0\0" +
+        ":-3\u0001:-3\0" +
+        ":->\u0001:->\0" +
+        ":-D\u0001:-D\0" +
+        ":-O\u0001:-O\0" +
+        ":-P\u0001:-P\0" +
+        ":-X\u0001:-X\0" +
+        ":-]\u0001:-]\0" +
+        ":-o\u0001:-o\0" +
+        ":-p\u0001:-p\0" +
+        ":-x\u0001:-x\0" +
+        ":-|\u0001:-|\0" +
+        ":-}\u0001:-}\0" +
+        ":/\u0001:/\0" +
+        ":0\u0001:0\0" +
+        ":1\u0001:1\0" +
+        ":3\u0001:3\0" +
+        ":>\u0001:>\0" +
+        ":D\u0001:D\0" +
+        ":O\u0001:O\0" +
+        ":P\u0001:P\0" +
+        ":X\u0001:X\0" +
+        ":]\u0001:]\0" +
+        ":o\u0001:o\0" +
+        ":o)\u0001:o)\0" +
+        ":p\u0001:p\0" +
+        ":x\u0001:x\0" +
+        ":|\u0001:|\0" +
+        ":}\u0001:}\0" +
+        ":\u2019(\u0001:\u2019(\0" +
+        ":\u2019)\u0001:\u2019)\0" +
+        ":\u2019-(\u0001:\u2019-(\0" +
+        ":\u2019-)\u0001:\u2019-)\0" +
+        ";)\u0001;)\0" +
+        ";-)\u0001;-)\0" +
+        ";-D\u0001;-D\0" +
+        ";D\u0001;D\0" +
+        ";_;\u0001;_;\0" +
+        "<.<\u0001<.<\0" +
+        "</3\u0001</3\0" +
+        "<3\u0001<3\0" +
+        "<33\u0001<33\0" +
+        "<333\u0001<333\0" +
+        "<space>\u0001<space>\0" +
+        "=(\u0001=(\0" +
+        "=)\u0001=)\0" +
+        "=/\u0001=/\0" +
+        "=3\u0001=3\0" +
+        "=D\u0001=D\0" +
+        "=[\u0001=[\0" +
+        "=]\u0001=]\0" +
+        "=|\u0001=|\0" +
+        ">.<\u0001>.<\0" +
+        ">.>\u0001>.>\0" +
+        ">:(\u0001>:(\0" +
+        ">:o\u0001>:o\0" +
+        "><(((*>\u0001><(((*>\0" +
+        "@_@\u0001@_@\0" +
+        "Adm.\u0001Adm.\0" +
+        "Ain't\u0001Ai\u0001n't\0" +
+        "Aint\u0001Ai\u0001nt\0" +
+        "Ain\u2019t\u0001Ai\u0001n\u2019t\0" +
+        "Ak.\u0001Ak.\0" +
+        "Ala.\u0001Ala.\0" +
+        "Apr.\u0001Apr.\0" +
+        "Aren't\u0001Are\u0001n't\0" +
+        "Arent\u0001Are\u0001nt\0" +
+        "Aren\u2019t\u0001Are\u0001n\u2019t\0" +
+        "Ariz.\u0001Ariz.\0" +
+        "Ark.\u0001Ark.\0" +
+        "Aug.\u0001Aug.\0" +
+        "Bros.\u0001Bros.\0" +
+        "C'mon\u0001C'm\u0001on\0" +
+        "C++\u0001C++\0" +
+        "Calif.\u0001Calif.\0" +
+        "Can't\u0001Ca\u0001n't\0" +
+        "Can't've\u0001Ca\u0001n't\u0001've\0" +
+        "Cannot\u0001Can\u0001not\0" +
+        "Cant\u0001Ca\u0001nt\0" +
+        "Cantve\u0001Ca\u0001nt\u0001ve\0" +
+        "Can\u2019t\u0001Ca\u0001n\u2019t\0" +
+        "Can\u2019t\u2019ve\u0001Ca\u0001n\u2019t\u0001\u2019ve\0" +
+        "Co.\u0001Co.\0" +
+        "Colo.\u0001Colo.\0" +
+        "Conn.\u0001Conn.\0" +
+        "Corp.\u0001Corp.\0" +
+        "Could've\u0001Could\u0001've\0" +
+        "Couldn't\u0001Could\u0001n't\0" +
+        "Couldn't've\u0001Could\u0001n't\u0001've\0" +
+        "Couldnt\u0001Could\u0001nt\0" +
+        "Couldntve\u0001Could\u0001nt\u0001ve\0" +
+        "Couldn\u2019t\u0001Could\u0001n\u2019t\0" +
+        "Couldn\u2019t\u2019ve\u0001Could\u0001n\u2019t\u0001\u2019ve\0" +
+        "Couldve\u0001Could\u0001ve\0" +
+        "Could\u2019ve\u0001Could\u0001\u2019ve\0" +
+        "C\u2019mon\u0001C\u2019m\u0001on\0" +
+        "D.C.\u0001D.C.\0" +
+        "Daren't\u0001Dare\u0001n't\0" +
+        "Darent\u0001Dare\u0001nt\0" +
+        "Daren\u2019t\u0001Dare\u0001n\u2019t\0" +
+        "Dec.\u0001Dec.\0" +
+        "Del.\u0001Del.\0" +
+        "Didn't\u0001Did\u0001n't\0" +
+        "Didn't've\u0001Did\u0001n't\u0001've\0" +
+        "Didnt\u0001Did\u0001nt\0" +
+        "Didntve\u0001Did\u0001nt\u0001ve\0" +
+        "Didn\u2019t\u0001Did\u0001n\u2019t\0" +
+        "Didn\u2019t\u2019ve\u0001Did\u0001n\u2019t\u0001\u2019ve\0" +
+        "Doesn't\u0001Does\u0001n't\0" +
+        "Doesn't've\u0001Does\u0001n't\u0001've\0" +
+        "Doesnt\u0001Does\u0001nt\0" +
+        "Doesntve\u0001Does\u0001nt\u0001ve\0" +
+        "Doesn\u2019t\u0001Does\u0001n\u2019t\0" +
+        "Doesn\u2019t\u2019ve\u0001Does\u0001n\u2019t\u0001\u2019ve\0" +
+        "Doin\u0001Doin\0" +
+        "Doin'\u0001Doin'\0" +
+        "Doin\u2019\u0001Doin\u2019\0" +
+        "Don't\u0001Do\u0001n't\0" +
+        "Don't've\u0001Do\u0001n't\u0001've\0" +
+        "Dont\u0001Do\u0001nt\0" +
+        "Dontve\u0001Do\u0001nt\u0001ve\0" +
+        "Don\u2019t\u0001Do\u0001n\u2019t\0" +
+        "Don\u2019t\u2019ve\u0001Do\u0001n\u2019t\u0001\u2019ve\0" +
+        "Dr.\u0001Dr.\0" +
+        "E.G.\u0001E.G.\0" +
+        "E.g.\u0001E.g.\0" +
+        "Feb.\u0001Feb.\0" +
+        "Fla.\u0001Fla.\0" +
+        "Ga.\u0001Ga.\0" +
+        "Gen.\u0001Gen.\0" +
+        "Goin\u0001Goin\0" +
+        "Goin'\u0001Goin'\0" +
+        "Goin\u2019\u0001Goin\u2019\0" +
+        "Gonna\u0001Gon\u0001na\0" +
+        "Gotta\u0001Got\u0001ta\0" +
+        "Gov.\u0001Gov.\0" +
+        "Hadn't\u0001Had\u0001n't\0" +
+        "Hadn't've\u0001Had\u0001n't\u0001've\0" +
+        "Hadnt\u0001Had\u0001nt\0" +
+        "Hadntve\u0001Had\u0001nt\u0001ve\0" +
+        "Hadn\u2019t\u0001Had\u0001n\u2019t\0" +
+        "Hadn\u2019t\u2019ve\u0001Had\u0001n\u2019t\u0001\u2019ve\0" +
+        "Hasn't\u0001Has\u0001n't\0" +
+        "Hasnt\u0001Has\u0001nt\0" +
+        "Hasn\u2019t\u0001Has\u0001n\u2019t\0" +
+        "Haven't\u0001Have\u0001n't\0" +
+        "Havent\u0001Have\u0001nt\0" +
+        "Haven\u2019t\u0001Have\u0001n\u2019t\0" +
+        "Havin\u0001Havin\0" +
+        "Havin'\u0001Havin'\0" +
+        "Havin\u2019\u0001Havin\u2019\0" +
+        "He'd\u0001He\u0001'd\0" +
+        "He'd've\u0001He\u0001'd\u0001've\0" +
+        "He'll\u0001He\u0001'll\0" +
+        "He'll've\u0001He\u0001'll\u0001've\0" +
+        "He's\u0001He\u0001's\0" +
+        "Hed\u0001He\u0001d\0" +
+        "Hedve\u0001He\u0001d\u0001ve\0" +
+        "Hellve\u0001He\u0001ll\u0001ve\0" +
+        "Hes\u0001He\u0001s\0" +
+        "He\u2019d\u0001He\u0001\u2019d\0" +
+        "He\u2019d\u2019ve\u0001He\u0001\u2019d\u0001\u2019ve\0" +
+        "He\u2019ll\u0001He\u0001\u2019ll\0" +
+        "He\u2019ll\u2019ve\u0001He\u0001\u2019ll\u0001\u2019ve\0" +
+        "He\u2019s\u0001He\u0001\u2019s\0" +
+        "How'd\u0001How\u0001'd\0" +
+        "How'd've\u0001How\u0001'd\u0001've\0" +
+        "How'd'y\u0001How\u0001'd\u0001'y\0" +
+        "How'll\u0001How\u0001'll\0" +
+        "How'll've\u0001How\u0001'll\u0001've\0" +
+        "How're\u0001How\u0001're\0" +
+        "How's\u0001How\u0001's\0" +
+        "How've\u0001How\u0001've\0" +
+        "Howd\u0001How\u0001d\0" +
+        "Howdve\u0001How\u0001d\u0001ve\0" +
+        "Howll\u0001How\u0001ll\0" +
+        "Howllve\u0001How\u0001ll\u0001ve\0" +
+        "Howre\u0001How\u0001re\0" +
+        "Hows\u0001How\u0001s\0" +
+        "Howve\u0001How\u0001ve\0" +
+        "How\u2019d\u0001How\u0001\u2019d\0" +
+        "How\u2019d\u2019ve\u0001How\u0001\u2019d\u0001\u2019ve\0" +
+        "How\u2019d\u2019y\u0001How\u0001\u2019d\u0001\u2019y\0" +
+        "How\u2019ll\u0001How\u0001\u2019ll\0" +
+        "How\u2019ll\u2019ve\u0001How\u0001\u2019ll\u0001\u2019ve\0" +
+        "How\u2019re\u0001How\u0001\u2019re\0" +
+        "How\u2019s\u0001How\u0001\u2019s\0" +
+        "How\u2019ve\u0001How\u0001\u2019ve\0" +
+        "I'd\u0001I\u0001'd\0" +
+        "I'd've\u0001I\u0001'd\u0001've\0" +
+        "I'll\u0001I\u0001'll\0" +
+        "I'll've\u0001I\u0001'll\u0001've\0" +
+        "I'm\u0001I\u0001'm\0" +
+        "I'ma\u0001I\u0001'm\u0001a\0" +
+        "I've\u0001I\u0001've\0" +
+        "I.E.\u0001I.E.\0" +
+        "I.e.\u0001I.e.\0" +
+        "Ia.\u0001Ia.\0" +
+        "Id\u0001I\u0001d\0" +
+        "Id.\u0001Id.\0" +
+        "Idve\u0001I\u0001d\u0001ve\0" +
+        "Ill.\u0001Ill.\0" +
+        "Illve\u0001I\u0001ll\u0001ve\0" +
+        "Im\u0001I\u0001m\0" +
+        "Ima\u0001I\u0001m\u0001a\0" +
+        "Inc.\u0001Inc.\0" +
+        "Ind.\u0001Ind.\0" +
+        "Isn't\u0001Is\u0001n't\0" +
+        "Isnt\u0001Is\u0001nt\0" +
+        "Isn\u2019t\u0001Is\u0001n\u2019t\0" +
+        "It'd\u0001It\u0001'd\0" +
+        "It'd've\u0001It\u0001'd\u0001've\0" +
+        "It'll\u0001It\u0001'll\0" +
+        "It'll've\u0001It\u0001'll\u0001've\0" +
+        "It's\u0001It\u0001's\0" +
+        "Itd\u0001It\u0001d\0" +
+        "Itdve\u0001It\u0001d\u0001ve\0" +
+        "Itll\u0001It\u0001ll\0" +
+        "Itllve\u0001It\u0001ll\u0001ve\0" +
+        "It\u2019d\u0001It\u0001\u2019d\0" +
+        "It\u2019d\u2019ve\u0001It\u0001\u2019d\u0001\u2019ve\0" +
+        "It\u2019ll\u0001It\u0001\u2019ll\0" +
+        "It\u2019ll\u2019ve\u0001It\u0001\u2019ll\u0001\u2019ve\0" +
+        "It\u2019s\u0001It\u0001\u2019s\0" +
+        "Ive\u0001I\u0001ve\0" +
+        "I\u2019d\u0001I\u0001\u2019d\0" +
+        "I\u2019d\u2019ve\u0001I\u0001\u2019d\u0001\u2019ve\0" +
+        "I\u2019ll\u0001I\u0001\u2019ll\0" +
+        "I\u2019ll\u2019ve\u0001I\u0001\u2019ll\u0001\u2019ve\0" +
+        "I\u2019m\u0001I\u0001\u2019m\0" +
+        "I\u2019ma\u0001I\u0001\u2019m\u0001a\0" +
+        "I\u2019ve\u0001I\u0001\u2019ve\0" +
+        "Jan.\u0001Jan.\0" +
+        "Jr.\u0001Jr.\0" +
+        "Jul.\u0001Jul.\0" +
+        "Jun.\u0001Jun.\0" +
+        "Kan.\u0001Kan.\0" +
+        "Kans.\u0001Kans.\0" +
+        "Ky.\u0001Ky.\0" +
+        "La.\u0001La.\0" +
+        "Let's\u0001Let\u0001's\0" +
+        "Let\u2019s\u0001Let\u0001\u2019s\0" +
+        "Lovin\u0001Lovin\0" +
+        "Lovin'\u0001Lovin'\0" +
+        "Lovin\u2019\u0001Lovin\u2019\0" +
+        "Ltd.\u0001Ltd.\0" +
+        "Ma'am\u0001Ma'am\0" +
+        "Mar.\u0001Mar.\0" +
+        "Mass.\u0001Mass.\0" +
+        "Mayn't\u0001May\u0001n't\0" +
+        "Mayn't've\u0001May\u0001n't\u0001've\0" +
+        "Maynt\u0001May\u0001nt\0" +
+        "Mayntve\u0001May\u0001nt\u0001ve\0" +
+        "Mayn\u2019t\u0001May\u0001n\u2019t\0" +
+        "Mayn\u2019t\u2019ve\u0001May\u0001n\u2019t\u0001\u2019ve\0" +
+        "Ma\u2019am\u0001Ma\u2019am\0" +
+        "Md.\u0001Md.\0" +
+        "Messrs.\u0001Messrs.\0" +
+        "Mich.\u0001Mich.\0" +
+        "Might've\u0001Might\u0001've\0" +
+        "Mightn't\u0001Might\u0001n't\0" +
+        "Mightn't've\u0001Might\u0001n't\u0001've\0" +
+        "Mightnt\u0001Might\u0001nt\0" +
+        "Mightntve\u0001Might\u0001nt\u0001ve\0" +
+        "Mightn\u2019t\u0001Might\u0001n\u2019t\0" +
+        "Mightn\u2019t\u2019ve\u0001Might\u0001n\u2019t\u0001\u2019ve\0" +
+        "Mightve\u0001Might\u0001ve\0" +
+        "Might\u2019ve\u0001Might\u0001\u2019ve\0" +
+        "Minn.\u0001Minn.\0" +
+        "Miss.\u0001Miss.\0" +
+        "Mo.\u0001Mo.\0" +
+        "Mont.\u0001Mont.\0" +
+        "Mr.\u0001Mr.\0" +
+        "Mrs.\u0001Mrs.\0" +
+        "Ms.\u0001Ms.\0" +
+        "Mt.\u0001Mt.\0" +
+        "Must've\u0001Must\u0001've\0" +
+        "Mustn't\u0001Must\u0001n't\0" +
+        "Mustn't've\u0001Must\u0001n't\u0001've\0" +
+        "Mustnt\u0001Must\u0001nt\0" +
+        "Mustntve\u0001Must\u0001nt\u0001ve\0" +
+        "Mustn\u2019t\u0001Must\u0001n\u2019t\0" +
+        "Mustn\u2019t\u2019ve\u0001Must\u0001n\u2019t\u0001\u2019ve\0" +
+        "Mustve\u0001Must\u0001ve\0" +
+        "Must\u2019ve\u0001Must\u0001\u2019ve\0" +
+        "N.C.\u0001N.C.\0" +
+        "N.D.\u0001N.D.\0" +
+        "N.H.\u0001N.H.\0" +
+        "N.J.\u0001N.J.\0" +
+        "N.M.\u0001N.M.\0" +
+        "N.Y.\u0001N.Y.\0" +
+        "Neb.\u0001Neb.\0" +
+        "Nebr.\u0001Nebr.\0" +
+        "Needn't\u0001Need\u0001n't\0" +
+        "Needn't've\u0001Need\u0001n't\u0001've\0" +
+        "Neednt\u0001Need\u0001nt\0" +
+        "Needntve\u0001Need\u0001nt\u0001ve\0" +
+        "Needn\u2019t\u0001Need\u0001n\u2019t\0" +
+        "Needn\u2019t\u2019ve\u0001Need\u0001n\u2019t\u0001\u2019ve\0" +
+        "Nev.\u0001Nev.\0" +
+        "Not've\u0001Not\u0001've\0" +
+        "Nothin\u0001Nothin\0" +
+        "Nothin'\u0001Nothin'\0" +
+        "Nothin\u2019\u0001Nothin\u2019\0" +
+        "Notve\u0001Not\u0001ve\0" +
+        "Not\u2019ve\u0001Not\u0001\u2019ve\0" +
+        "Nov.\u0001Nov.\0" +
+        "Nuthin\u0001Nuthin\0" +
+        "Nuthin'\u0001Nuthin'\0" +
+        "Nuthin\u2019\u0001Nuthin\u2019\0" +
+        "O'clock\u0001O'clock\0" +
+        "O.O\u0001O.O\0" +
+        "O.o\u0001O.o\0" +
+        "O_O\u0001O_O\0" +
+        "O_o\u0001O_o\0" +
+        "Oct.\u0001Oct.\0" +
+        "Okla.\u0001Okla.\0" +
+        "Ol\u0001Ol\0" +
+        "Ol'\u0001Ol'\0" +
+        "Ol\u2019\u0001Ol\u2019\0" +
+        "Ore.\u0001Ore.\0" +
+        "Oughtn't\u0001Ought\u0001n't\0" +
+        "Oughtn't've\u0001Ought\u0001n't\u0001've\0" +
+        "Oughtnt\u0001Ought\u0001nt\0" +
+        "Oughtntve\u0001Ought\u0001nt\u0001ve\0" +
+        "Oughtn\u2019t\u0001Ought\u0001n\u2019t\0" +
+        "Oughtn\u2019t\u2019ve\u0001Ought\u0001n\u2019t\u0001\u2019ve\0" +
+        "O\u2019clock\u0001O\u2019clock\0" +
+        "Pa.\u0001Pa.\0" +
+        "Ph.D.\u0001Ph.D.\0" +
+        "Prof.\u0001Prof.\0" +
+        "Rep.\u0001Rep.\0" +
+        "Rev.\u0001Rev.\0" +
+        "S.C.\u0001S.C.\0" +
+        "Sen.\u0001Sen.\0" +
+        "Sep.\u0001Sep.\0" +
+        "Sept.\u0001Sept.\0" +
+        "Shan't\u0001Sha\u0001n't\0" +
+        "Shan't've\u0001Sha\u0001n't\u0001've\0" +
+        "Shant\u0001Sha\u0001nt\0" +
+        "Shantve\u0001Sha\u0001nt\u0001ve\0" +
+        "Shan\u2019t\u0001Sha\u0001n\u2019t\0" +
+        "Shan\u2019t\u2019ve\u0001Sha\u0001n\u2019t\u0001\u2019ve\0" +
+        "She'd\u0001She\u0001'd\0" +
+        "She'd've\u0001She\u0001'd\u0001've\0" +
+        "She'll\u0001She\u0001'll\0" +
+        "She'll've\u0001She\u0001'll\u0001've\0" +
+        "She's\u0001She\u0001's\0" +
+        "Shedve\u0001She\u0001d\u0001ve\0" +
+        "Shellve\u0001She\u0001ll\u0001ve\0" +
+        "Shes\u0001She\u0001s\0" +
+        "She\u2019d\u0001She\u0001\u2019d\0" +
+        "She\u2019d\u2019ve\u0001She\u0001\u2019d\u0001\u2019ve\0" +
+        "She\u2019ll\u0001She\u0001\u2019ll\0" +
+        "She\u2019ll\u2019ve\u0001She\u0001\u2019ll\u0001\u2019ve\0" +
+        "She\u2019s\u0001She\u0001\u2019s\0" +
+        "Should've\u0001Should\u0001've\0" +
+        "Shouldn't\u0001Should\u0001n't\0" +
+        "Shouldn't've\u0001Should\u0001n't\u0001've\0" +
+        "Shouldnt\u0001Should\u0001nt\0" +
+        "Shouldntve\u0001Should\u0001nt\u0001ve\0" +
+        "Shouldn\u2019t\u0001Should\u0001n\u2019t\0" +
+        "Shouldn\u2019t\u2019ve\u0001Should\u0001n\u2019t\u0001\u2019ve\0" +
+        "Shouldve\u0001Should\u0001ve\0" +
+        "Should\u2019ve\u0001Should\u0001\u2019ve\0" +
+        "Somethin\u0001Somethin\0" +
+        "Somethin'\u0001Somethin'\0" +
+        "Somethin\u2019\u0001Somethin\u2019\0" +
+        "St.\u0001St.\0" +
+        "Tenn.\u0001Tenn.\0" +
+        "That'd\u0001That\u0001'd\0" +
+        "That'd've\u0001That\u0001'd\u0001've\0" +
+        "That'll\u0001That\u0001'll\0" +
+        "That'll've\u0001That\u0001'll\u0001've\0" +
+        "That's\u0001That\u0001's\0" +
+        "Thatd\u0001That\u0001d\0" +
+        "Thatdve\u0001That\u0001d\u0001ve\0" +
+        "Thatll\u0001That\u0001ll\0" +
+        "Thatllve\u0001That\u0001ll\u0001ve\0" +
+        "Thats\u0001That\u0001s\0" +
+        "That\u2019d\u0001That\u0001\u2019d\0" +
+        "That\u2019d\u2019ve\u0001That\u0001\u2019d\u0001\u2019ve\0" +
+        "That\u2019ll\u0001That\u0001\u2019ll\0" +
+        "That\u2019ll\u2019ve\u0001That\u0001\u2019ll\u0001\u2019ve\0" +
+        "That\u2019s\u0001That\u0001\u2019s\0" +
+        "There'd\u0001There\u0001'd\0" +
+        "There'd've\u0001There\u0001'd\u0001've\0" +
+        "There'll\u0001There\u0001'll\0" +
+        "There'll've\u0001There\u0001'll\u0001've\0" +
+        "There're\u0001There\u0001're\0" +
+        "There's\u0001There\u0001's\0" +
+        "There've\u0001There\u0001've\0" +
+        "Thered\u0001There\u0001d\0" +
+        "Theredve\u0001There\u0001d\u0001ve\0" +
+        "Therell\u0001There\u0001ll\0" +
+        "Therellve\u0001There\u0001ll\u0001ve\0" +
+        "Therere\u0001There\u0001re\0" +
+        "Theres\u0001There\u0001s\0" +
+        "Thereve\u0001There\u0001ve\0" +
+        "There\u2019d\u0001There\u0001\u2019d\0" +
+        "There\u2019d\u2019ve\u0001There\u0001\u2019d\u0001\u2019ve\0" +
+        "There\u2019ll\u0001There\u0001\u2019ll\0" +
+        "There\u2019ll\u2019ve\u0001There\u0001\u2019ll\u0001\u2019ve\0" +
+        "There\u2019re\u0001There\u0001\u2019re\0" +
+        "There\u2019s\u0001There\u0001\u2019s\0" +
+        "There\u2019ve\u0001There\u0001\u2019ve\0" +
+        "These'd\u0001These\u0001'd\0" +
+        "These'd've\u0001These\u0001'd\u0001've\0" +
+        "These'll\u0001These\u0001'll\0" +
+        "These'll've\u0001These\u0001'll\u0001've\0" +
+        "These're\u0001These\u0001're\0" +
+        "These've\u0001These\u0001've\0" +
+        "Thesed\u0001These\u0001d\0" +
+        "Thesedve\u0001These\u0001d\u0001ve\0" +
+        "Thesell\u0001These\u0001ll\0" +
+        "Thesellve\u0001These\u0001ll\u0001ve\0" +
+        "Thesere\u0001These\u0001re\0" +
+        "Theseve\u0001These\u0001ve\0" +
+        "These\u2019d\u0001These\u0001\u2019d\0" +
+        "These\u2019d\u2019ve\u0001These\u0001\u2019d\u0001\u2019ve\0" +
+        "These\u2019ll\u0001These\u0001\u2019ll\0" +
+        "These\u2019ll\u2019ve\u0001These\u0001\u2019ll\u0001\u2019ve\0" +
+        "These\u2019re\u0001These\u0001\u2019re\0" +
+        "These\u2019ve\u0001These\u0001\u2019ve\0" +
+        "They'd\u0001They\u0001'd\0" +
+        "They'd've\u0001They\u0001'd\u0001've\0" +
+        "They'll\u0001They\u0001'll\0" +
+        "They'll've\u0001They\u0001'll\u0001've\0" +
+        "They're\u0001They\u0001're\0" +
+        "They've\u0001They\u0001've\0" +
+        "Theyd\u0001They\u0001d\0" +
+        "Theydve\u0001They\u0001d\u0001ve\0" +
+        "Theyll\u0001They\u0001ll\0" +
+        "Theyllve\u0001They\u0001ll\u0001ve\0" +
+        "Theyre\u0001They\u0001re\0" +
+        "Theyve\u0001They\u0001ve\0" +
+        "They\u2019d\u0001They\u0001\u2019d\0" +
+        "They\u2019d\u2019ve\u0001They\u0001\u2019d\u0001\u2019ve\0" +
+        "They\u2019ll\u0001They\u0001\u2019ll\0" +
+        "They\u2019ll\u2019ve\u0001They\u0001\u2019ll\u0001\u2019ve\0" +
+        "They\u2019re\u0001They\u0001\u2019re\0" +
+        "They\u2019ve\u0001They\u0001\u2019ve\0" +
+        "This'd\u0001This\u0001'd\0" +
+        "This'd've\u0001This\u0001'd\u0001've\0" +
+        "This'll\u0001This\u0001'll\0" +
+        "This'll've\u0001This\u0001'll\u0001've\0" +
+        "This's\u0001This\u0001's\0" +
+        "Thisd\u0001This\u0001d\0" +
+        "Thisdve\u0001This\u0001d\u0001ve\0" +
+        "Thisll\u0001This\u0001ll\0" +
+        "Thisllve\u0001This\u0001ll\u0001ve\0" +
+        "Thiss\u0001This\u0001s\0" +
+        "This\u2019d\u0001This\u0001\u2019d\0" +
+        "This\u2019d\u2019ve\u0001This\u0001\u2019d\u0001\u2019ve\0" +
+        "This\u2019ll\u0001This\u0001\u2019ll\0" +
+        "This\u2019ll\u2019ve\u0001This\u0001\u2019ll\u0001\u2019ve\0" +
+        "This\u2019s\u0001This\u0001\u2019s\0" +
+        "Those'd\u0001Those\u0001'd\0" +
+        "Those'd've\u0001Those\u0001'd\u0001've\0" +
+        "Those'll\u0001Those\u0001'll\0" +
+        "Those'll've\u0001Those\u0001'll\u0001've\0" +
+        "Those're\u0001Those\u0001're\0" +
+        "Those've\u0001Those\u0001've\0" +
+        "Thosed\u0001Those\u0001d\0" +
+        "Thosedve\u0001Those\u0001d\u0001ve\0" +
+        "Thosell\u0001Those\u0001ll\0" +
+        "Thosellve\u0001Those\u0001ll\u0001ve\0" +
+        "Thosere\u0001Those\u0001re\0" +
+        "Thoseve\u0001Those\u0001ve\0" +
+        "Those\u2019d\u0001Those\u0001\u2019d\0" +
+        "Those\u2019d\u2019ve\u0001Those\u0001\u2019d\u0001\u2019ve\0" +
+        "Those\u2019ll\u0001Those\u0001\u2019ll\0" +
+        "Those\u2019ll\u2019ve\u0001Those\u0001\u2019ll\u0001\u2019ve\0" +
+        "Those\u2019re\u0001Those\u0001\u2019re\0" +
+        "Those\u2019ve\u0001Those\u0001\u2019ve\0" +
+        "V.V\u0001V.V\0" +
+        "V_V\u0001V_V\0" +
+        "Va.\u0001Va.\0" +
+        "Wash.\u0001Wash.\0" +
+        "Wasn't\u0001Was\u0001n't\0" +
+        "Wasnt\u0001Was\u0001nt\0" +
+        "Wasn\u2019t\u0001Was\u0001n\u2019t\0" +
+        "We'd\u0001We\u0001'd\0" +
+        "We'd've\u0001We\u0001'd\u0001've\0" +
+        "We'll\u0001We\u0001'll\0" +
+        "We'll've\u0001We\u0001'll\u0001've\0" +
+        "We're\u0001We\u0001're\0" +
+        "We've\u0001We\u0001've\0" +
+        "Wed\u0001We\u0001d\0" +
+        "Wedve\u0001We\u0001d\u0001ve\0" +
+        "Wellve\u0001We\u0001ll\u0001ve\0" +
+        "Weren't\u0001Were\u0001n't\0" +
+        "Werent\u0001Were\u0001nt\0" +
+        "Weren\u2019t\u0001Were\u0001n\u2019t\0" +
+        "Weve\u0001We\u0001ve\0" +
+        "We\u2019d\u0001We\u0001\u2019d\0" +
+        "We\u2019d\u2019ve\u0001We\u0001\u2019d\u0001\u2019ve\0" +
+        "We\u2019ll\u0001We\u0001\u2019ll\0" +
+        "We\u2019ll\u2019ve\u0001We\u0001\u2019ll\u0001\u2019ve\0" +
+        "We\u2019re\u0001We\u0001\u2019re\0" +
+        "We\u2019ve\u0001We\u0001\u2019ve\0" +
+        "What'd\u0001What\u0001'd\0" +
+        "What'd've\u0001What\u0001'd\u0001've\0" +
+        "What'll\u0001What\u0001'll\0" +
+        "What'll've\u0001What\u0001'll\u0001've\0" +
+        "What're\u0001What\u0001're\0" +
+        "What's\u0001What\u0001's\0" +
+        "What've\u0001What\u0001've\0" +
+        "Whatd\u0001What\u0001d\0" +
+        "Whatdve\u0001What\u0001d\u0001ve\0" +
+        "Whatll\u0001What\u0001ll\0" +
+        "Whatllve\u0001What\u0001ll\u0001ve\0" +
+        "Whatre\u0001What\u0001re\0" +
+        "Whats\u0001What\u0001s\0" +
+        "Whatve\u0001What\u0001ve\0" +
+        "What\u2019d\u0001What\u0001\u2019d\0" +
+        "What\u2019d\u2019ve\u0001What\u0001\u2019d\u0001\u2019ve\0" +
+        "What\u2019ll\u0001What\u0001\u2019ll\0" +
+        "What\u2019ll\u2019ve\u0001What\u0001\u2019ll\u0001\u2019ve\0" +
+        "What\u2019re\u0001What\u0001\u2019re\0" +
+        "What\u2019s\u0001What\u0001\u2019s\0" +
+        "What\u2019ve\u0001What\u0001\u2019ve\0" +
+        "When'd\u0001When\u0001'd\0" +
+        "When'd've\u0001When\u0001'd\u0001've\0" +
+        "When'll\u0001When\u0001'll\0" +
+        "When'll've\u0001When\u0001'll\u0001've\0" +
+        "When're\u0001When\u0001're\0" +
+        "When's\u0001When\u0001's\0" +
+        "When've\u0001When\u0001've\0" +
+        "Whend\u0001When\u0001d\0" +
+        "Whendve\u0001When\u0001d\u0001ve\0" +
+        "Whenll\u0001When\u0001ll\0" +
+        "Whenllve\u0001When\u0001ll\u0001ve\0" +
+        "Whenre\u0001When\u0001re\0" +
+        "Whens\u0001When\u0001s\0" +
+        "Whenve\u0001When\u0001ve\0" +
+        "When\u2019d\u0001When\u0001\u2019d\0" +
+        "When\u2019d\u2019ve\u0001When\u0001\u2019d\u0001\u2019ve\0" +
+        "When\u2019ll\u0001When\u0001\u2019ll\0" +
+        "When\u2019ll\u2019ve\u0001When\u0001\u2019ll\u0001\u2019ve\0" +
+        "When\u2019re\u0001When\u0001\u2019re\0" +
+        "When\u2019s\u0001When\u0001\u2019s\0" +
+        "When\u2019ve\u0001When\u0001\u2019ve\0" +
+        "Where'd\u0001Where\u0001'd\0" +
+        "Where'd've\u0001Where\u0001'd\u0001've\0" +
+        "Where'll\u0001Where\u0001'll\0" +
+        "Where'll've\u0001Where\u0001'll\u0001've\0" +
+        "Where're\u0001Where\u0001're\0" +
+        "Where's\u0001Where\u0001's\0" +
+        "Where've\u0001Where\u0001've\0" +
+        "Whered\u0001Where\u0001d\0" +
+        "Wheredve\u0001Where\u0001d\u0001ve\0" +
+        "Wherell\u0001Where\u0001ll\0" +
+        "Wherellve\u0001Where\u0001ll\u0001ve\0" +
+        "Wherere\u0001Where\u0001re\0" +
+        "Wheres\u0001Where\u0001s\0" +
+        "Whereve\u0001Where\u0001ve\0" +
+        "Where\u2019d\u0001Where\u0001\u2019d\0" +
+        "Where\u2019d\u2019ve\u0001Where\u0001\u2019d\u0001\u2019ve\0" +
+        "Where\u2019ll\u0001Where\u0001\u2019ll\0" +
+        "Where\u2019ll\u2019ve\u0001Where\u0001\u2019ll\u0001\u2019ve\0" +
+        "Where\u2019re\u0001Where\u0001\u2019re\0" +
+        "Where\u2019s\u0001Where\u0001\u2019s\0" +
+        "Where\u2019ve\u0001Where\u0001\u2019ve\0" +
+        "Who'd\u0001Who\u0001'd\0" +
+        "Who'd've\u0001Who\u0001'd\u0001've\0" +
+        "Who'll\u0001Who\u0001'll\0" +
+        "Who'll've\u0001Who\u0001'll\u0001've\0" +
+        "Who're\u0001Who\u0001're\0" +
+        "Who's\u0001Who\u0001's\0" +
+        "Who've\u0001Who\u0001've\0" +
+        "Whod\u0001Who\u0001d\0" +
+        "Whodve\u0001Who\u0001d\u0001ve\0" +
+        "Wholl\u0001Who\u0001ll\0" +
+        "Whollve\u0001Who\u0001ll\u0001ve\0" +
+        "Whos\u0001Who\u0001s\0" +
+        "Whove\u0001Who\u0001ve\0" +
+        "Who\u2019d\u0001Who\u0001\u2019d\0" +
+        "Who\u2019d\u2019ve\u0001Who\u0001\u2019d\u0001\u2019ve\0" +
+        "Who\u2019ll\u0001Who\u0001\u2019ll\0" +
+        "Who\u2019ll\u2019ve\u0001Who\u0001\u2019ll\u0001\u2019ve\0" +
+        "Who\u2019re\u0001Who\u0001\u2019re\0" +
+        "Who\u2019s\u0001Who\u0001\u2019s\0" +
+        "Who\u2019ve\u0001Who\u0001\u2019ve\0" +
+        "Why'd\u0001Why\u0001'd\0" +
+        "Why'd've\u0001Why\u0001'd\u0001've\0" +
+        "Why'll\u0001Why\u0001'll\0" +
+        "Why'll've\u0001Why\u0001'll\u0001've\0" +
+        "Why're\u0001Why\u0001're\0" +
+        "Why's\u0001Why\u0001's\0" +
+        "Why've\u0001Why\u0001've\0" +
+        "Whyd\u0001Why\u0001d\0" +
+        "Whydve\u0001Why\u0001d\u0001ve\0" +
+        "Whyll\u0001Why\u0001ll\0" +
+        "Whyllve\u0001Why\u0001ll\u0001ve\0" +
+        "Whyre\u0001Why\u0001re\0" +
+        "Whys\u0001Why\u0001s\0" +
+        "Whyve\u0001Why\u0001ve\0" +
+        "Why\u2019d\u0001Why\u0001\u2019d\0" +
+        "Why\u2019d\u2019ve\u0001Why\u0001\u2019d\u0001\u2019ve\0" +
+        "Why\u2019ll\u0001Why\u0001\u2019ll\0" +
+        "Why\u2019ll\u2019ve\u0001Why\u0001\u2019ll\u0001\u2019ve\0" +
+        "Why\u2019re\u0001Why\u0001\u2019re\0" +
+        "Why\u2019s\u0001Why\u0001\u2019s\0" +
+        "Why\u2019ve\u0001Why\u0001\u2019ve\0" +
+        "Wis.\u0001Wis.\0" +
+        "Won't\u0001Wo\u0001n't\0" +
+        "Won't've\u0001Wo\u0001n't\u0001've\0" +
+        "Wont\u0001Wo\u0001nt\0" +
+        "Wontve\u0001Wo\u0001nt\u0001ve\0" +
+        "Won\u2019t\u0001Wo\u0001n\u2019t\0" +
+        "Won\u2019t\u2019ve\u0001Wo\u0001n\u2019t\u0001\u2019ve\0" +
+        "Would've\u0001Would\u0001've\0" +
+        "Wouldn't\u0001Would\u0001n't\0" +
+        "Wouldn't've\u0001Would\u0001n't\u0001've\0" +
+        "Wouldnt\u0001Would\u0001nt\0" +
+        "Wouldntve\u0001Would\u0001nt\u0001ve\0" +
+        "Wouldn\u2019t\u0001Would\u0001n\u2019t\0" +
+        "Wouldn\u2019t\u2019ve\u0001Would\u0001n\u2019t\u0001\u2019ve\0" +
+        "Wouldve\u0001Would\u0001ve\0" +
+        "Would\u2019ve\u0001Would\u0001\u2019ve\0" +
+        "XD\u0001XD\0" +
+        "XDD\u0001XDD\0" +
+        "You'd\u0001You\u0001'd\0" +
+        "You'd've\u0001You\u0001'd\u0001've\0" +
+        "You'll\u0001You\u0001'll\0" +
+        "You'll've\u0001You\u0001'll\u0001've\0" +
+        "You're\u0001You\u0001're\0" +
+        "You've\u0001You\u0001've\0" +
+        "Youd\u0001You\u0001d\0" +
+        "Youdve\u0001You\u0001d\u0001ve\0" +
+        "Youll\u0001You\u0001ll\0" +
+        "Youllve\u0001You\u0001ll\u0001ve\0" +
+        "Youre\u0001You\u0001re\0" +
+        "Youve\u0001You\u0001ve\0" +
+        "You\u2019d\u0001You\u0001\u2019d\0" +
+        "You\u2019d\u2019ve\u0001You\u0001\u2019d\u0001\u2019ve\0" +
+        "You\u2019ll\u0001You\u0001\u2019ll\0" +
+        "You\u2019ll\u2019ve\u0001You\u0001\u2019ll\u0001\u2019ve\0" +
+        "You\u2019re\u0001You\u0001\u2019re\0" +
+        "You\u2019ve\u0001You\u0001\u2019ve\0" +
+        "[-:\u0001[-:\0" +
+        "[:\u0001[:\0" +
+        "[=\u0001[=\0" +
+        "\\\")\u0001\\\")\0" +
+        "\\n\u0001\\n\0" +
+        "\\t\u0001\\t\0" +
+        "]=\u0001]=\0" +
+        "^_^\u0001^_^\0" +
+        "^__^\u0001^__^\0" +
+        "^___^\u0001^___^\0" +
+        "a.\u0001a.\0" +
+        "a.m.\u0001a.m.\0" +
+        "ain't\u0001ai\u0001n't\0" +
+        "aint\u0001ai\u0001nt\0" +
+        "ain\u2019t\u0001ai\u0001n\u2019t\0" +
+        "and/or\u0001and/or\0" +
+        "aren't\u0001are\u0001n't\0" +
+        "arent\u0001are\u0001nt\0" +
+        "aren\u2019t\u0001are\u0001n\u2019t\0" +
+        "b.\u0001b.\0" +
+        "c'mon\u0001c'm\u0001on\0" +
+        "c.\u0001c.\0" +
+        "can't\u0001ca\u0001n't\0" +
+        "can't've\u0001ca\u0001n't\u0001've\0" +
+        "cannot\u0001can\u0001not\0" +
+        "cant\u0001ca\u0001nt\0" +
+        "cantve\u0001ca\u0001nt\u0001ve\0" +
+        "can\u2019t\u0001ca\u0001n\u2019t\0" +
+        "can\u2019t\u2019ve\u0001ca\u0001n\u2019t\u0001\u2019ve\0" +
+        "co.\u0001co.\0" +
+        "could've\u0001could\u0001've\0" +
+        "couldn't\u0001could\u0001n't\0" +
+        "couldn't've\u0001could\u0001n't\u0001've\0" +
+        "couldnt\u0001could\u0001nt\0" +
+        "couldntve\u0001could\u0001nt\u0001ve\0" +
+        "couldn\u2019t\u0001could\u0001n\u2019t\0" +
+        "couldn\u2019t\u2019ve\u0001could\u0001n\u2019t\u0001\u2019ve\0" +
+        "couldve\u0001could\u0001ve\0" +
+        "could\u2019ve\u0001could\u0001\u2019ve\0" +
+        "c\u2019mon\u0001c\u2019m\u0001on\0" +
+        "d.\u0001d.\0" +
+        "daren't\u0001dare\u0001n't\0" +
+        "darent\u0001dare\u0001nt\0" +
+        "daren\u2019t\u0001dare\u0001n\u2019t\0" +
+        "didn't\u0001did\u0001n't\0" +
+        "didn't've\u0001did\u0001n't\u0001've\0" +
+        "didnt\u0001did\u0001nt\0" +
+        "didntve\u0001did\u0001nt\u0001ve\0" +
+        "didn\u2019t\u0001did\u0001n\u2019t\0" +
+        "didn\u2019t\u2019ve\u0001did\u0001n\u2019t\u0001\u2019ve\0" +
+        "doesn't\u0001does\u0001n't\0" +
+        "doesn't've\u0001does\u0001n't\u0001've\0" +
+        "doesnt\u0001does\u0001nt\0" +
+        "doesntve\u0001does\u0001nt\u0001ve\0" +
+        "doesn\u2019t\u0001does\u0001n\u2019t\0" +
+        "doesn\u2019t\u2019ve\u0001does\u0001n\u2019t\u0001\u2019ve\0" +
+        "doin\u0001doin\0" +
+        "doin'\u0001doin'\0" +
+        "doin\u2019\u0001doin\u2019\0" +
+        "don't\u0001do\u0001n't\0" +
+        "don't've\u0001do\u0001n't\u0001've\0" +
+        "dont\u0001do\u0001nt\0" +
+        "dontve\u0001do\u0001nt\u0001ve\0" +
+        "don\u2019t\u0001do\u0001n\u2019t\0" +
+        "don\u2019t\u2019ve\u0001do\u0001n\u2019t\u0001\u2019ve\0" +
+        "e.\u0001e.\0" +
+        "e.g.\u0001e.g.\0" +
+        "em\u0001em\0" +
+        "f.\u0001f.\0" +
+        "g.\u0001g.\0" +
+        "goin\u0001goin\0" +
+        "goin'\u0001goin'\0" +
+        "goin\u2019\u0001goin\u2019\0" +
+        "gonna\u0001gon\u0001na\0" +
+        "gotta\u0001got\u0001ta\0" +
+        "h.\u0001h.\0" +
+        "hadn't\u0001had\u0001n't\0" +
+        "hadn't've\u0001had\u0001n't\u0001've\0" +
+        "hadnt\u0001had\u0001nt\0" +
+        "hadntve\u0001had\u0001nt\u0001ve\0" +
+        "hadn\u2019t\u0001had\u0001n\u2019t\0" +
+        "hadn\u2019t\u2019ve\u0001had\u0001n\u2019t\u0001\u2019ve\0" +
+        "hasn't\u0001has\u0001n't\0" +
+        "hasnt\u0001has\u0001nt\0" +
+        "hasn\u2019t\u0001has\u0001n\u2019t\0" +
+        "haven't\u0001have\u0001n't\0" +
+        "havent\u0001have\u0001nt\0" +
+        "haven\u2019t\u0001have\u0001n\u2019t\0" +
+        "havin\u0001havin\0" +
+        "havin'\u0001havin'\0" +
+        "havin\u2019\u0001havin\u2019\0" +
+        "he'd\u0001he\u0001'd\0" +
+        "he'd've\u0001he\u0001'd\u0001've\0" +
+        "he'll\u0001he\u0001'll\0" +
+        "he'll've\u0001he\u0001'll\u0001've\0" +
+        "he's\u0001he\u0001's\0" +
+        "hed\u0001he\u0001d\0" +
+        "hedve\u0001he\u0001d\u0001ve\0" +
+        "hellve\u0001he\u0001ll\u0001ve\0" +
+        "hes\u0001he\u0001s\0" +
+        "he\u2019d\u0001he\u0001\u2019d\0" +
+        "he\u2019d\u2019ve\u0001he\u0001\u2019d\u0001\u2019ve\0" +
+        "he\u2019ll\u0001he\u0001\u2019ll\0" +
+        "he\u2019ll\u2019ve\u0001he\u0001\u2019ll\u0001\u2019ve\0" +
+        "he\u2019s\u0001he\u0001\u2019s\0" +
+        "how'd\u0001how\u0001'd\0" +
+        "how'd've\u0001how\u0001'd\u0001've\0" +
+        "how'd'y\u0001how\u0001'd\u0001'y\0" +
+        "how'll\u0001how\u0001'll\0" +
+        "how'll've\u0001how\u0001'll\u0001've\0" +
+        "how're\u0001how\u0001're\0" +
+        "how's\u0001how\u0001's\0" +
+        "how've\u0001how\u0001've\0" +
+        "howd\u0001how\u0001d\0" +
+        "howdve\u0001how\u0001d\u0001ve\0" +
+        "howll\u0001how\u0001ll\0" +
+        "howllve\u0001how\u0001ll\u0001ve\0" +
+        "howre\u0001how\u0001re\0" +
+        "hows\u0001how\u0001s\0" +
+        "howve\u0001how\u0001ve\0" +
+        "how\u2019d\u0001how\u0001\u2019d\0" +
+        "how\u2019d\u2019ve\u0001how\u0001\u2019d\u0001\u2019ve\0" +
+        "how\u2019d\u2019y\u0001how\u0001\u2019d\u0001\u2019y\0" +
+        "how\u2019ll\u0001how\u0001\u2019ll\0" +
+        "how\u2019ll\u2019ve\u0001how\u0001\u2019ll\u0001\u2019ve\0" +
+        "how\u2019re\u0001how\u0001\u2019re\0" +
+        "how\u2019s\u0001how\u0001\u2019s\0" +
+        "how\u2019ve\u0001how\u0001\u2019ve\0" +
+        "i'd\u0001i\u0001'd\0" +
+        "i'd've\u0001i\u0001'd\u0001've\0" +
+        "i'll\u0001i\u0001'll\0" +
+        "i'll've\u0001i\u0001'll\u0001've\0" +
+        "i'm\u0001i\u0001'm\0" +
+        "i'ma\u0001i\u0001'm\u0001a\0" +
+        "i've\u0001i\u0001've\0" +
+        "i.\u0001i.\0" +
+        "i.e.\u0001i.e.\0" +
+        "id\u0001i\u0001d\0" +
+        "idve\u0001i\u0001d\u0001ve\0" +
+        "illve\u0001i\u0001ll\u0001ve\0" +
+        "im\u0001i\u0001m\0" +
+        "ima\u0001i\u0001m\u0001a\0" +
+        "isn't\u0001is\u0001n't\0" +
+        "isnt\u0001is\u0001nt\0" +
+        "isn\u2019t\u0001is\u0001n\u2019t\0" +
+        "it'd\u0001it\u0001'd\0" +
+        "it'd've\u0001it\u0001'd\u0001've\0" +
+        "it'll\u0001it\u0001'll\0" +
+        "it'll've\u0001it\u0001'll\u0001've\0" +
+        "it's\u0001it\u0001's\0" +
+        "itd\u0001it\u0001d\0" +
+        "itdve\u0001it\u0001d\u0001ve\0" +
+        "itll\u0001it\u0001ll\0" +
+        "itllve\u0001it\u0001ll\u0001ve\0" +
+        "it\u2019d\u0001it\u0001\u2019d\0" +
+        "it\u2019d\u2019ve\u0001it\u0001\u2019d\u0001\u2019ve\0" +
+        "it\u2019ll\u0001it\u0001\u2019ll\0" +
+        "it\u2019ll\u2019ve\u0001it\u0001\u2019ll\u0001\u2019ve\0" +
+        "it\u2019s\u0001it\u0001\u2019s\0" +
+        "ive\u0001i\u0001ve\0" +
+        "i\u2019d\u0001i\u0001\u2019d\0" +
+        "i\u2019d\u2019ve\u0001i\u0001\u2019d\u0001\u2019ve\0" +
+        "i\u2019ll\u0001i\u0001\u2019ll\0" +
+        "i\u2019ll\u2019ve\u0001i\u0001\u2019ll\u0001\u2019ve\0" +
+        "i\u2019m\u0001i\u0001\u2019m\0" +
+        "i\u2019ma\u0001i\u0001\u2019m\u0001a\0" +
+        "i\u2019ve\u0001i\u0001\u2019ve\0" +
+        "j.\u0001j.\0" +
+        "k.\u0001k.\0" +
+        "l.\u0001l.\0" +
+        "let's\u0001let\u0001's\0" +
+        "let\u2019s\u0001let\u0001\u2019s\0" +
+        "ll\u0001ll\0" +
+        "lovin\u0001lovin\0" +
+        "lovin'\u0001lovin'\0" +
+        "lovin\u2019\u0001lovin\u2019\0" +
+        "m.\u0001m.\0" +
+        "ma'am\u0001ma'am\0" +
+        "mayn't\u0001may\u0001n't\0" +
+        "mayn't've\u0001may\u0001n't\u0001've\0" +
+        "maynt\u0001may\u0001nt\0" +
+        "mayntve\u0001may\u0001nt\u0001ve\0" +
+        "mayn\u2019t\u0001may\u0001n\u2019t\0" +
+        "mayn\u2019t\u2019ve\u0001may\u0001n\u2019t\u0001\u2019ve\0" +
+        "ma\u2019am\u0001ma\u2019am\0" +
+        "might've\u0001might\u0001've\0" +
+        "mightn't\u0001might\u0001n't\0" +
+        "mightn't've\u0001might\u0001n't\u0001've\0" +
+        "mightnt\u0001might\u0001nt\0" +
+        "mightntve\u0001might\u0001nt\u0001ve\0" +
+        "mightn\u2019t\u0001might\u0001n\u2019t\0" +
+        "mightn\u2019t\u2019ve\u0001might\u0001n\u2019t\u0001\u2019ve\0" +
+        "mightve\u0001might\u0001ve\0" +
+        "might\u2019ve\u0001might\u0001\u2019ve\0" +
+        "must've\u0001must\u0001've\0" +
+        "mustn't\u0001must\u0001n't\0" +
+        "mustn't've\u0001must\u0001n't\u0001've\0" +
+        "mustnt\u0001must\u0001nt\0" +
+        "mustntve\u0001must\u0001nt\u0001ve\0" +
+        "mustn\u2019t\u0001must\u0001n\u2019t\0" +
+        "mustn\u2019t\u2019ve\u0001must\u0001n\u2019t\u0001\u2019ve\0" +
+        "mustve\u0001must\u0001ve\0" +
+        "must\u2019ve\u0001must\u0001\u2019ve\0" +
+        "n.\u0001n.\0" +
+        "needn't\u0001need\u0001n't\0" +
+        "needn't've\u0001need\u0001n't\u0001've\0" +
+        "neednt\u0001need\u0001nt\0" +
+        "needntve\u0001need\u0001nt\u0001ve\0" +
+        "needn\u2019t\u0001need\u0001n\u2019t\0" +
+        "needn\u2019t\u2019ve\u0001need\u0001n\u2019t\u0001\u2019ve\0" +
+        "not've\u0001not\u0001've\0" +
+        "nothin\u0001nothin\0" +
+        "nothin'\u0001nothin'\0" +
+        "nothin\u2019\u0001nothin\u2019\0" +
+        "notve\u0001not\u0001ve\0" +
+        "not\u2019ve\u0001not\u0001\u2019ve\0" +
+        "nuff\u0001nuff\0" +
+        "nuthin\u0001nuthin\0" +
+        "nuthin'\u0001nuthin'\0" +
+        "nuthin\u2019\u0001nuthin\u2019\0" +
+        "o'clock\u0001o'clock\0" +
+        "o.\u0001o.\0" +
+        "o.0\u0001o.0\0" +
+        "o.O\u0001o.O\0" +
+        "o.o\u0001o.o\0" +
+        "o_0\u0001o_0\0" +
+        "o_O\u0001o_O\0" +
+        "o_o\u0001o_o\0" +
+        "ol\u0001ol\0" +
+        "ol'\u0001ol'\0" +
+        "ol\u2019\u0001ol\u2019\0" +
+        "oughtn't\u0001ought\u0001n't\0" +
+        "oughtn't've\u0001ought\u0001n't\u0001've\0" +
+        "oughtnt\u0001ought\u0001nt\0" +
+        "oughtntve\u0001ought\u0001nt\u0001ve\0" +
+        "oughtn\u2019t\u0001ought\u0001n\u2019t\0" +
+        "oughtn\u2019t\u2019ve\u0001ought\u0001n\u2019t\u0001\u2019ve\0" +
+        "o\u2019clock\u0001o\u2019clock\0" +
+        "p.\u0001p.\0" +
+        "p.m.\u0001p.m.\0" +
+        "q.\u0001q.\0" +
+        "r.\u0001r.\0" +
+        "s.\u0001s.\0" +
+        "shan't\u0001sha\u0001n't\0" +
+        "shan't've\u0001sha\u0001n't\u0001've\0" +
+        "shant\u0001sha\u0001nt\0" +
+        "shantve\u0001sha\u0001nt\u0001ve\0" +
+        "shan\u2019t\u0001sha\u0001n\u2019t\0" +
+        "shan\u2019t\u2019ve\u0001sha\u0001n\u2019t\u0001\u2019ve\0" +
+        "she'd\u0001she\u0001'd\0" +
+        "she'd've\u0001she\u0001'd\u0001've\0" +
+        "she'll\u0001she\u0001'll\0" +
+        "she'll've\u0001she\u0001'll\u0001've\0" +
+        "she's\u0001she\u0001's\0" +
+        "shedve\u0001she\u0001d\u0001ve\0" +
+        "shellve\u0001she\u0001ll\u0001ve\0" +
+        "shes\u0001she\u0001s\0" +
+        "she\u2019d\u0001she\u0001\u2019d\0" +
+        "she\u2019d\u2019ve\u0001she\u0001\u2019d\u0001\u2019ve\0" +
+        "she\u2019ll\u0001she\u0001\u2019ll\0" +
+        "she\u2019ll\u2019ve\u0001she\u0001\u2019ll\u0001\u2019ve\0" +
+        "she\u2019s\u0001she\u0001\u2019s\0" +
+        "should've\u0001should\u0001've\0" +
+        "shouldn't\u0001should\u0001n't\0" +
+        "shouldn't've\u0001should\u0001n't\u0001've\0" +
+        "shouldnt\u0001should\u0001nt\0" +
+        "shouldntve\u0001should\u0001nt\u0001ve\0" +
+        "shouldn\u2019t\u0001should\u0001n\u2019t\0" +
+        "shouldn\u2019t\u2019ve\u0001should\u0001n\u2019t\u0001\u2019ve\0" +
+        "shouldve\u0001should\u0001ve\0" +
+        "should\u2019ve\u0001should\u0001\u2019ve\0" +
+        "somethin\u0001somethin\0" +
+        "somethin'\u0001somethin'\0" +
+        "somethin\u2019\u0001somethin\u2019\0" +
+        "t.\u0001t.\0" +
+        "that'd\u0001that\u0001'd\0" +
+        "that'd've\u0001that\u0001'd\u0001've\0" +
+        "that'll\u0001that\u0001'll\0" +
+        "that'll've\u0001that\u0001'll\u0001've\0" +
+        "that's\u0001that\u0001's\0" +
+        "thatd\u0001that\u0001d\0" +
+        "thatdve\u0001that\u0001d\u0001ve\0" +
+        "thatll\u0001that\u0001ll\0" +
+        "thatllve\u0001that\u0001ll\u0001ve\0" +
+        "thats\u0001that\u0001s\0" +
+        "that\u2019d\u0001that\u0001\u2019d\0" +
+        "that\u2019d\u2019ve\u0001that\u0001\u2019d\u0001\u2019ve\0" +
+        "that\u2019ll\u0001that\u0001\u2019ll\0" +
+        "that\u2019ll\u2019ve\u0001that\u0001\u2019ll\u0001\u2019ve\0" +
+        "that\u2019s\u0001that\u0001\u2019s\0" +
+        "there'd\u0001there\u0001'd\0" +
+        "there'd've\u0001there\u0001'd\u0001've\0" +
+        "there'll\u0001there\u0001'll\0" +
+        "there'll've\u0001there\u0001'll\u0001've\0" +
+        "there're\u0001there\u0001're\0" +
+        "there's\u0001there\u0001's\0" +
+        "there've\u0001there\u0001've\0" +
+        "thered\u0001there\u0001d\0" +
+        "theredve\u0001there\u0001d\u0001ve\0" +
+        "therell\u0001there\u0001ll\0" +
+        "therellve\u0001there\u0001ll\u0001ve\0" +
+        "therere\u0001there\u0001re\0" +
+        "theres\u0001there\u0001s\0" +
+        "thereve\u0001there\u0001ve\0" +
+        "there\u2019d\u0001there\u0001\u2019d\0" +
+        "there\u2019d\u2019ve\u0001there\u0001\u2019d\u0001\u2019ve\0" +
+        "there\u2019ll\u0001there\u0001\u2019ll\0" +
+        "there\u2019ll\u2019ve\u0001there\u0001\u2019ll\u0001\u2019ve\0" +
+        "there\u2019re\u0001there\u0001\u2019re\0" +
+        "there\u2019s\u0001there\u0001\u2019s\0" +
+        "there\u2019ve\u0001there\u0001\u2019ve\0" +
+        "these'd\u0001these\u0001'd\0" +
+        "these'd've\u0001these\u0001'd\u0001've\0" +
+        "these'll\u0001these\u0001'll\0" +
+        "these'll've\u0001these\u0001'll\u0001've\0" +
+        "these're\u0001these\u0001're\0" +
+        "these've\u0001these\u0001've\0" +
+        "thesed\u0001these\u0001d\0" +
+        "thesedve\u0001these\u0001d\u0001ve\0" +
+        "thesell\u0001these\u0001ll\0" +
+        "thesellve\u0001these\u0001ll\u0001ve\0" +
+        "thesere\u0001these\u0001re\0" +
+        "theseve\u0001these\u0001ve\0" +
+        "these\u2019d\u0001these\u0001\u2019d\0" +
+        "these\u2019d\u2019ve\u0001these\u0001\u2019d\u0001\u2019ve\0" +
+        "these\u2019ll\u0001these\u0001\u2019ll\0" +
+        "these\u2019ll\u2019ve\u0001these\u0001\u2019ll\u0001\u2019ve\0" +
+        "these\u2019re\u0001these\u0001\u2019re\0" +
+        "these\u2019ve\u0001these\u0001\u2019ve\0" +
+        "they'd\u0001they\u0001'd\0" +
+        "they'd've\u0001they\u0001'd\u0001've\0" +
+        "they'll\u0001they\u0001'll\0" +
+        "they'll've\u0001they\u0001'll\u0001've\0" +
+        "they're\u0001they\u0001're\0" +
+        "they've\u0001they\u0001've\0" +
+        "theyd\u0001they\u0001d\0" +
+        "theydve\u0001they\u0001d\u0001ve\0" +
+        "theyll\u0001they\u0001ll\0" +
+        "theyllve\u0001they\u0001ll\u0001ve\0" +
+        "theyre\u0001they\u0001re\0" +
+        "theyve\u0001they\u0001ve\0" +
+        "they\u2019d\u0001they\u0001\u2019d\0" +
+        "they\u2019d\u2019ve\u0001they\u0001\u2019d\u0001\u2019ve\0" +
+        "they\u2019ll\u0001they\u0001\u2019ll\0" +
+        "they\u2019ll\u2019ve\u0001they\u0001\u2019ll\u0001\u2019ve\0" +
+        "they\u2019re\u0001they\u0001\u2019re\0" +
+        "they\u2019ve\u0001they\u0001\u2019ve\0" +
+        "this'd\u0001this\u0001'd\0" +
+        "this'd've\u0001this\u0001'd\u0001've\0" +
+        "this'll\u0001this\u0001'll\0" +
+        "this'll've\u0001this\u0001'll\u0001've\0" +
+        "this's\u0001this\u0001's\0" +
+        "thisd\u0001this\u0001d\0" +
+        "thisdve\u0001this\u0001d\u0001ve\0" +
+        "thisll\u0001this\u0001ll\0" +
+        "thisllve\u0001this\u0001ll\u0001ve\0" +
+        "thiss\u0001this\u0001s\0" +
+        "this\u2019d\u0001this\u0001\u2019d\0" +
+        "this\u2019d\u2019ve\u0001this\u0001\u2019d\u0001\u2019ve\0" +
+        "this\u2019ll\u0001this\u0001\u2019ll\0" +
+        "this\u2019ll\u2019ve\u0001this\u0001\u2019ll\u0001\u2019ve\0" +
+        "this\u2019s\u0001this\u0001\u2019s\0" +
+        "those'd\u0001those\u0001'd\0" +
+        "those'd've\u0001those\u0001'd\u0001've\0" +
+        "those'll\u0001those\u0001'll\0" +
+        "those'll've\u0001those\u0001'll\u0001've\0" +
+        "those're\u0001those\u0001're\0" +
+        "those've\u0001those\u0001've\0" +
+        "thosed\u0001those\u0001d\0" +
+        "thosedve\u0001those\u0001d\u0001ve\0" +
+        "thosell\u0001those\u0001ll\0" +
+        "thosellve\u0001those\u0001ll\u0001ve\0" +
+        "thosere\u0001those\u0001re\0" +
+        "thoseve\u0001those\u0001ve\0" +
+        "those\u2019d\u0001those\u0001\u2019d\0" +
+        "those\u2019d\u2019ve\u0001those\u0001\u2019d\u0001\u2019ve\0" +
+        "those\u2019ll\u0001those\u0001\u2019ll\0" +
+        "those\u2019ll\u2019ve\u0001those\u0001\u2019ll\u0001\u2019ve\0" +
+        "those\u2019re\u0001those\u0001\u2019re\0" +
+        "those\u2019ve\u0001those\u0001\u2019ve\0" +
+        "u.\u0001u.\0" +
+        "v.\u0001v.\0" +
+        "v.s.\u0001v.s.\0" +
+        "v.v\u0001v.v\0" +
+        "v_v\u0001v_v\0" +
+        "vs.\u0001vs.\0" +
+        "w.\u0001w.\0" +
+        "w/o\u0001w/o\0" +
+        "wasn't\u0001was\u0001n't\0" +
+        "wasnt\u0001was\u0001nt\0" +
+        "wasn\u2019t\u0001was\u0001n\u2019t\0" +
+        "we'd\u0001we\u0001'd\0" +
+        "we'd've\u0001we\u0001'd\u0001've\0" +
+        "we'll\u0001we\u0001'll\0" +
+        "we'll've\u0001we\u0001'll\u0001've\0" +
+        "we're\u0001we\u0001're\0" +
+        "we've\u0001we\u0001've\0" +
+        "wed\u0001we\u0001d\0" +
+        "wedve\u0001we\u0001d\u0001ve\0" +
+        "wellve\u0001we\u0001ll\u0001ve\0" +
+        "weren't\u0001were\u0001n't\0" +
+        "werent\u0001were\u0001nt\0" +
+        "weren\u2019t\u0001were\u0001n\u2019t\0" +
+        "weve\u0001we\u0001ve\0" +
+        "we\u2019d\u0001we\u0001\u2019d\0" +
+        "we\u2019d\u2019ve\u0001we\u0001\u2019d\u0001\u2019ve\0" +
+        "we\u2019ll\u0001we\u0001\u2019ll\0" +
+        "we\u2019ll\u2019ve\u0001we\u0001\u2019ll\u0001\u2019ve\0" +
+        "we\u2019re\u0001we\u0001\u2019re\0" +
+        "we\u2019ve\u0001we\u0001\u2019ve\0" +
+        "what'd\u0001what\u0001'd\0" +
+        "what'd've\u0001what\u0001'd\u0001've\0" +
+        "what'll\u0001what\u0001'll\0" +
+        "what'll've\u0001what\u0001'll\u0001've\0" +
+        "what're\u0001what\u0001're\0" +
+        "what's\u0001what\u0001's\0" +
+        "what've\u0001what\u0001've\0" +
+        "whatd\u0001what\u0001d\0" +
+        "whatdve\u0001what\u0001d\u0001ve\0" +
+        "whatll\u0001what\u0001ll\0" +
+        "whatllve\u0001what\u0001ll\u0001ve\0" +
+        "whatre\u0001what\u0001re\0" +
+        "whats\u0001what\u0001s\0" +
+        "whatve\u0001what\u0001ve\0" +
+        "what\u2019d\u0001what\u0001\u2019d\0" +
+        "what\u2019d\u2019ve\u0001what\u0001\u2019d\u0001\u2019ve\0" +
+        "what\u2019ll\u0001what\u0001\u2019ll\0" +
+        "what\u2019ll\u2019ve\u0001what\u0001\u2019ll\u0001\u2019ve\0" +
+        "what\u2019re\u0001what\u0001\u2019re\0" +
+        "what\u2019s\u0001what\u0001\u2019s\0" +
+        "what\u2019ve\u0001what\u0001\u2019ve\0" +
+        "when'd\u0001when\u0001'd\0" +
+        "when'd've\u0001when\u0001'd\u0001've\0" +
+        "when'll\u0001when\u0001'll\0" +
+        "when'll've\u0001when\u0001'll\u0001've\0" +
+        "when're\u0001when\u0001're\0" +
+        "when's\u0001when\u0001's\0" +
+        "when've\u0001when\u0001've\0" +
+        "whend\u0001when\u0001d\0" +
+        "whendve\u0001when\u0001d\u0001ve\0" +
+        "whenll\u0001when\u0001ll\0" +
+        "whenllve\u0001when\u0001ll\u0001ve\0" +
+        "whenre\u0001when\u0001re\0" +
+        "whens\u0001when\u0001s\0" +
+        "whenve\u0001when\u0001ve\0" +
+        "when\u2019d\u0001when\u0001\u2019d\0" +
+        "when\u2019d\u2019ve\u0001when\u0001\u2019d\u0001\u2019ve\0" +
+        "when\u2019ll\u0001when\u0001\u2019ll\0" +
+        "when\u2019ll\u2019ve\u0001when\u0001\u2019ll\u0001\u2019ve\0" +
+        "when\u2019re\u0001when\u0001\u2019re\0" +
+        "when\u2019s\u0001when\u0001\u2019s\0" +
+        "when\u2019ve\u0001when\u0001\u2019ve\0" +
+        "where'd\u0001where\u0001'd\0" +
+        "where'd've\u0001where\u0001'd\u0001've\0" +
+        "where'll\u0001where\u0001'll\0" +
+        "where'll've\u0001where\u0001'll\u0001've\0" +
+        "where're\u0001where\u0001're\0" +
+        "where's\u0001where\u0001's\0" +
+        "where've\u0001where\u0001've\0" +
+        "whered\u0001where\u0001d\0" +
+        "wheredve\u0001where\u0001d\u0001ve\0" +
+        "wherell\u0001where\u0001ll\0" +
+        "wherellve\u0001where\u0001ll\u0001ve\0" +
+        "wherere\u0001where\u0001re\0" +
+        "wheres\u0001where\u0001s\0" +
+        "whereve\u0001where\u0001ve\0" +
+        "where\u2019d\u0001where\u0001\u2019d\0" +
+        "where\u2019d\u2019ve\u0001where\u0001\u2019d\u0001\u2019ve\0" +
+        "where\u2019ll\u0001where\u0001\u2019ll\0" +
+        "where\u2019ll\u2019ve\u0001where\u0001\u2019ll\u0001\u2019ve\0" +
+        "where\u2019re\u0001where\u0001\u2019re\0" +
+        "where\u2019s\u0001where\u0001\u2019s\0" +
+        "where\u2019ve\u0001where\u0001\u2019ve\0" +
+        "who'd\u0001who\u0001'd\0" +
+        "who'd've\u0001who\u0001'd\u0001've\0" +
+        "who'll\u0001who\u0001'll\0" +
+        "who'll've\u0001who\u0001'll\u0001've\0" +
+        "who're\u0001who\u0001're\0" +
+        "who's\u0001who\u0001's\0" +
+        "who've\u0001who\u0001've\0" +
+        "whod\u0001who\u0001d\0" +
+        "whodve\u0001who\u0001d\u0001ve\0" +
+        "wholl\u0001who\u0001ll\0" +
+        "whollve\u0001who\u0001ll\u0001ve\0" +
+        "whos\u0001who\u0001s\0" +
+        "whove\u0001who\u0001ve\0" +
+        "who\u2019d\u0001who\u0001\u2019d\0" +
+        "who\u2019d\u2019ve\u0001who\u0001\u2019d\u0001\u2019ve\0" +
+        "who\u2019ll\u0001who\u0001\u2019ll\0" +
+        "who\u2019ll\u2019ve\u0001who\u0001\u2019ll\u0001\u2019ve\0" +
+        "who\u2019re\u0001who\u0001\u2019re\0" +
+        "who\u2019s\u0001who\u0001\u2019s\0" +
+        "who\u2019ve\u0001who\u0001\u2019ve\0" +
+        "why'd\u0001why\u0001'd\0" +
+        "why'd've\u0001why\u0001'd\u0001've\0" +
+        "why'll\u0001why\u0001'll\0" +
+        "why'll've\u0001why\u0001'll\u0001've\0" +
+        "why're\u0001why\u0001're\0" +
+        "why's\u0001why\u0001's\0" +
+        "why've\u0001why\u0001've\0" +
+        "whyd\u0001why\u0001d\0" +
+        "whydve\u0001why\u0001d\u0001ve\0" +
+        "whyll\u0001why\u0001ll\0" +
+        "whyllve\u0001why\u0001ll\u0001ve\0" +
+        "whyre\u0001why\u0001re\0" +
+        "whys\u0001why\u0001s\0" +
+        "whyve\u0001why\u0001ve\0" +
+        "why\u2019d\u0001why\u0001\u2019d\0" +
+        "why\u2019d\u2019ve\u0001why\u0001\u2019d\u0001\u2019ve\0" +
+        "why\u2019ll\u0001why\u0001\u2019ll\0" +
+        "why\u2019ll\u2019ve\u0001why\u0001\u2019ll\u0001\u2019ve\0" +
+        "why\u2019re\u0001why\u0001\u2019re\0" +
+        "why\u2019s\u0001why\u0001\u2019s\0" +
+        "why\u2019ve\u0001why\u0001\u2019ve\0" +
+        "won't\u0001wo\u0001n't\0" +
+        "won't've\u0001wo\u0001n't\u0001've\0" +
+        "wont\u0001wo\u0001nt\0" +
+        "wontve\u0001wo\u0001nt\u0001ve\0" +
+        "won\u2019t\u0001wo\u0001n\u2019t\0" +
+        "won\u2019t\u2019ve\u0001wo\u0001n\u2019t\u0001\u2019ve\0" +
+        "would've\u0001would\u0001've\0" +
+        "wouldn't\u0001would\u0001n't\0" +
+        "wouldn't've\u0001would\u0001n't\u0001've\0" +
+        "wouldnt\u0001would\u0001nt\0" +
+        "wouldntve\u0001would\u0001nt\u0001ve\0" +
+        "wouldn\u2019t\u0001would\u0001n\u2019t\0" +
+        "wouldn\u2019t\u2019ve\u0001would\u0001n\u2019t\u0001\u2019ve\0" +
+        "wouldve\u0001would\u0001ve\0" +
+        "would\u2019ve\u0001would\u0001\u2019ve\0" +
+        "x.\u0001x.\0" +
+        "xD\u0001xD\0" +
+        "xDD\u0001xDD\0" +
+        "y'all\u0001y'\u0001all\0" +
+        "y.\u0001y.\0" +
+        "yall\u0001y\u0001all\0" +
+        "you'd\u0001you\u0001'd\0" +
+        "you'd've\u0001you\u0001'd\u0001've\0" +
+        "you'll\u0001you\u0001'll\0" +
+        "you'll've\u0001you\u0001'll\u0001've\0" +
+        "you're\u0001you\u0001're\0" +
+        "you've\u0001you\u0001've\0" +
+        "youd\u0001you\u0001d\0" +
+        "youdve\u0001you\u0001d\u0001ve\0" +
+        "youll\u0001you\u0001ll\0" +
+        "youllve\u0001you\u0001ll\u0001ve\0" +
+        "youre\u0001you\u0001re\0" +
+        "youve\u0001you\u0001ve\0" +
+        "you\u2019d\u0001you\u0001\u2019d\0" +
+        "you\u2019d\u2019ve\u0001you\u0001\u2019d\u0001\u2019ve\0" +
+        "you\u2019ll\u0001you\u0001\u2019ll\0" +
+        "you\u2019ll\u2019ve\u0001you\u0001\u2019ll\u0001\u2019ve\0" +
+        "you\u2019re\u0001you\u0001\u2019re\0" +
+        "you\u2019ve\u0001you\u0001\u2019ve\0" +
+        "y\u2019all\u0001y\u2019\u0001all\0" +
+        "z.\u0001z.\0" +
+        "\u00A0\u0001\u00A0\0" +
+        "\u00AF\\(\u30C4)/\u00AF\u0001\u00AF\\(\u30C4)/\u00AF\0" +
+        "\u00B0C.\u0001\u00B0\u0001C\u0001.\0" +
+        "\u00B0F.\u0001\u00B0\u0001F\u0001.\0" +
+        "\u00B0K.\u0001\u00B0\u0001K\u0001.\0" +
+        "\u00B0c.\u0001\u00B0\u0001c\u0001.\0" +
+        "\u00B0f.\u0001\u00B0\u0001f\u0001.\0" +
+        "\u00B0k.\u0001\u00B0\u0001k\u0001.\0" +
+        "\u00E4.\u0001\u00E4.\0" +
+        "\u00F6.\u0001\u00F6.\0" +
+        "\u00FC.\u0001\u00FC.\0" +
+        "\u0CA0_\u0CA0\u0001\u0CA0_\u0CA0\0" +
+        "\u0CA0\uFE35\u0CA0\u0001\u0CA0\uFE35\u0CA0\0" +
+        "\u2014\u0001\u2014\0" +
+        "\u2018S\u0001\u2018S\0" +
+        "\u2018s\u0001\u2018s\0" +
+        "\u2019\u0001\u2019\0" +
+        "\u2019Cause\u0001\u2019Cause\0" +
+        "\u2019Cos\u0001\u2019Cos\0" +
+        "\u2019Coz\u0001\u2019Coz\0" +
+        "\u2019Cuz\u0001\u2019Cuz\0" +
+        "\u2019S\u0001\u2019S\0" +
+        "\u2019bout\u0001\u2019bout\0" +
+        "\u2019cause\u0001\u2019cause\0" +
+        "\u2019cos\u0001\u2019cos\0" +
+        "\u2019coz\u0001\u2019coz\0" +
+        "\u2019cuz\u0001\u2019cuz\0" +
+        "\u2019d\u0001\u2019d\0" +
+        "\u2019em\u0001\u2019em\0" +
+        "\u2019ll\u0001\u2019ll\0" +
+        "\u2019nuff\u0001\u2019nuff\0" +
+        "\u2019re\u0001\u2019re\0" +
+        "\u2019s\u0001\u2019s\0" +
+        "\u2019\u2019\u0001\u2019\u2019";
 }

@@ -63,7 +63,18 @@ public static class WordTokenizer
     static readonly CodePointSet Suffix1 = new(SpacyEnglishData.Suffix1);
     static readonly CodePointSet DotSuffixAfter = new(SpacyEnglishData.DotSuffixAfter);
 
-    static readonly Dictionary<string, string[]> Specials = SpacyEnglishData.SpecialCases.ToDictionary(s => s.Text, s => s.Tokens, StringComparer.Ordinal);
+    static readonly Dictionary<string, string[]> Specials = ParseSpecialCases(SpacyEnglishData.SpecialCases);
+
+    static Dictionary<string, string[]> ParseSpecialCases(string packed)
+    {
+        var specials = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var entry in packed.Split('\0'))
+        {
+            var fields = entry.Split('\u0001');
+            specials.Add(fields[0], fields[1..]);
+        }
+        return specials;
+    }
     static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> SpecialLookup = Specials.GetAlternateLookup<ReadOnlySpan<char>>();
     static readonly int MaxSpecialLength = Specials.Keys.Max(k => k.Length);
     // A filter in front of the dictionary: for a length and an ASCII first character, a 128-bit set
@@ -253,8 +264,8 @@ public static class WordTokenizer
 
     // ---- url_match (URL_MATCH of spacy/lang/tokenizer_exceptions.py) ----
 
-    static readonly Regex UrlWithUser = new(UrlPattern(withUser: true), RegexOptions.CultureInvariant | RegexOptions.Compiled);
-    static readonly Regex UrlWithoutUser = new(UrlPattern(withUser: false), RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    static readonly Regex UrlWithUser = new(UrlPattern(withUser: true), RegexOptions.CultureInvariant);
+    static readonly Regex UrlWithoutUser = new(UrlPattern(withUser: false), RegexOptions.CultureInvariant);
 
     static string UrlPattern(bool withUser)
     {

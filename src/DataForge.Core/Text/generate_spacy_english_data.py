@@ -93,6 +93,8 @@ def cs_string(s):
             out.append('\\"')
         elif ch == "\\":
             out.append("\\\\")
+        elif cp == 0:
+            out.append("\\0")
         elif 32 <= cp < 127:
             out.append(ch)
         elif cp <= 0xFFFF:
@@ -156,12 +158,18 @@ def main():
     w("    internal static readonly string[] Currency = [" + ", ".join(cs_string(c) for c in currency) + "];\n")
     w("    /// <summary>The sentencizer's default punct_chars.</summary>\n")
     w("    internal static readonly string[] SentencePunct = [" + ", ".join(cs_string(c) for c in sent_punct) + "];\n\n")
-    w("    /// <summary>Special cases (TOKENIZER_EXCEPTIONS of blank(\"en\")): the string and the ORTH of its tokens.</summary>\n")
-    w("    internal static readonly (string Text, string[] Tokens)[] SpecialCases =\n    [\n")
-    for k in keys:
+    # One string constant instead of an array initialiser: loading it costs nothing at start-up.
+    w("    /// <summary>\n")
+    w("    /// Special cases (TOKENIZER_EXCEPTIONS of blank(\"en\")): entries separated by U+0000, each the string\n")
+    w("    /// then the ORTH of its tokens, separated by U+0001.\n")
+    w("    /// </summary>\n")
+    w("    internal const string SpecialCases =\n")
+    for i, k in enumerate(keys):
         toks = [t["ORTH"] for t in rules[k]]
-        w(f"        ({cs_string(k)}, [{', '.join(cs_string(t) for t in toks)}]),\n")
-    w("    ];\n}\n")
+        assert not any(c in "\x00\x01" for c in k + "".join(toks))
+        entry = "\x01".join([k] + toks) + ("\x00" if i < len(keys) - 1 else "")
+        w(f"        {cs_string(entry)}{' +' if i < len(keys) - 1 else ';'}\n")
+    w("}\n")
 
     # Self-checks of the structure the C# tokenizer assumes of the prefix and suffix rules.
     assert prefix_len("US$") == 3 and prefix_len("C$") == 2 and prefix_len("A$") == 2
