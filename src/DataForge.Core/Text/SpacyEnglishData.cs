@@ -2,6 +2,7 @@
 // Written by generate_spacy_english_data.py from spaCy 3.8.15 (spacy/lang/char_classes.py,
 // punctuation.py, tokenizer_exceptions.py, en/tokenizer_exceptions.py, en/punctuation.py,
 // pipeline/sentencizer.pyx). Do not edit by hand: run the script on a spaCy checkout instead.
+// spaCy and its data are MIT-licensed, copyright Explosion AI GmbH.
 // </auto-generated>
 namespace DataForge.Text;
 

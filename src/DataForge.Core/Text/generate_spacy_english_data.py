@@ -139,6 +139,7 @@ def main():
     w(f"// Written by generate_spacy_english_data.py from spaCy {version} (spacy/lang/char_classes.py,\n")
     w("// punctuation.py, tokenizer_exceptions.py, en/tokenizer_exceptions.py, en/punctuation.py,\n")
     w("// pipeline/sentencizer.pyx). Do not edit by hand: run the script on a spaCy checkout instead.\n")
+    w("// spaCy and its data are MIT-licensed, copyright Explosion AI GmbH.\n")
     w("// </auto-generated>\n")
     w("namespace DataForge.Text;\n\n")
     w("/// <summary>spaCy's English tokenizer data as code point ranges (inclusive pairs) and string tables.</summary>\n")
