@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "idiom-match" => SynthBench.IdiomMatch(args[1..]),
     "gen-quality" => QualityCorpus.Generate(args[1..]),
     "choice-spans" => ChoiceSpans.Export(args[1..]),
+    "words" => WordsTool.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -19,6 +20,7 @@ static int Usage()
         "       dataforge-bench synth-gen [--count N]\n" +
         "       dataforge-bench idiom-match --input ZH.jsonl[.gz] --lexicon FILE [--format lines|jieba] [--synthetic N]\n" +
         "       dataforge-bench gen-quality --out DIR [--seed S]\n" +
-        "       dataforge-bench choice-spans --model DIR --tasks TASKS.json --out FILE.json");
+        "       dataforge-bench choice-spans --model DIR --tasks TASKS.json --out FILE.json\n" +
+        "       dataforge-bench words [--sentences] < TEXTS.jsonl");
     return 2;
 }

@@ -23,6 +23,24 @@ public static class DataForgeCli
     public static StageRegistry Registry { get; } = StageRegistry.Core.With(
         typeof(DataForge.Quality.Stages.QualityScoreStage).Assembly, typeof(DataForge.Tokenization.TokensSink).Assembly);
 
+    /// <summary><c>--plugin X.dll</c> (repeatable): stage libraries a command should know besides the built-in stages.</summary>
+    internal static Option<string[]> PluginOption() => new("--plugin")
+    {
+        Description = "A stage library (.dll) whose stages to include; repeat for several. Pipelines name theirs in \"plugins\".",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The built-in registry plus the stages of each plugin, in order.</summary>
+    internal static StageRegistry RegistryWith(IEnumerable<string>? plugins)
+    {
+        var registry = Registry;
+        foreach (var p in (plugins ?? []).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+            registry = registry.WithPlugin(StagePlugins.Load(p));
+        return registry;
+    }
+
+    internal static bool IsBuiltIn(StageDescriptor d) => Registry.All.Contains(d);
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
     {
         // Progress lines come from a display thread while the command may write too.
@@ -35,6 +53,7 @@ public static class DataForgeCli
                  {
                      RunCommand.Build(io), ValidateCommand.Build(io), StagesCommand.Build(io), SchemaCommand.Build(io),
                      InspectCommand.Build(io), ReportCommand.Build(io), QualityCommand.Build(io), TokenizerCommand.Build(io), MixCommand.Build(io), TrainCommand.Build(io), GenerateCommand.Build(io), EvalCommand.Build(io), ExportCommand.Build(io),
+                     SlurmCommands.BuildStatus(io), SlurmCommands.BuildTask(io),
                  })
             root.Subcommands.Add(c);
         var parse = root.Parse(args);
@@ -73,7 +92,10 @@ public static class DataForgeCli
             case ConfigException ce:
                 foreach (var e in ce.Errors) stderr.WriteLine(e.ToString());
                 return ExitCodes.Usage;
-            case RunSetupException or FileNotFoundException or CliUsageException:
+            case DataForge.Execution.Slurm.SlurmException:
+                stderr.WriteLine($"error: {ex.Message}");
+                return ExitCodes.Failure;
+            case RunSetupException or FileNotFoundException or CliUsageException or PluginException:
                 stderr.WriteLine($"error: {ex.Message}");
                 return ExitCodes.Usage;
             case InputException or IOException or UnauthorizedAccessException or InvalidDataException:

@@ -19,9 +19,12 @@ public static class MixCommand
         {
             Description = "Replace an earlier DataForge mix in a non-empty output directory (or discard an interrupted one); the earlier mix stays until the new one is complete. Never removes files DataForge did not write.",
         };
+        var executor = new Option<string?>("--executor") { Description = "Where to run: local (in this process) or slurm (an array job tokenizes the shard files, one job mixes; MIX.json's \"executor\" sets the rest). Default: MIX.json's executor.type." };
+        executor.AcceptOnlyFromAmong("local", "slurm");
+        var wait = new Option<bool>("--wait") { Description = "With the Slurm executor: follow the jobs until they end; exit code 1 when a task failed." };
         var cmd = new Command("mix", "Mix pipeline outputs into token shards per phase (train.bin/val.bin, tokens.json), mix_report.json and _SUCCESS.")
         {
-            file, output, threads, resume, overwrite,
+            file, output, threads, resume, overwrite, executor, wait,
         };
         cmd.SetAction(parse =>
         {
@@ -33,6 +36,24 @@ public static class MixCommand
             if (parse.GetValue(resume) && parse.GetValue(overwrite))
                 throw new CliUsageException("--resume and --overwrite exclude each other: --resume finishes the interrupted mix, --overwrite starts over");
             var options = new MixRunOptions { Resume = parse.GetValue(resume), Overwrite = parse.GetValue(overwrite), ConfigFile = path };
+            if ((parse.GetValue(executor) ?? config.Executor.Type) == "slurm")
+            {
+                if (parse.GetResult(threads) is { Implicit: false })
+                    throw new CliUsageException("--threads applies to the local executor; on Slurm each task tokenizes on executor.cpus_per_task threads");
+                var sub = SlurmMix.Submit(config, path, Directory.GetCurrentDirectory(), options, msg => io.Err.WriteLine(msg));
+                if (sub is null)
+                {
+                    io.Out.WriteLine($"{Path.GetFullPath(config.Output)}: the mix is finished; nothing to submit");
+                    return ExitCodes.Ok;
+                }
+                io.Out.WriteLine($"{config.Name}: submitted to Slurm: "
+                    + string.Join(", ", sub.Steps.Select(st => st.JobId is null ? $"{st.Step.Id} (done earlier)" : $"{st.Step.Id} job {st.JobId}" + (st.Step.Tasks > 1 ? $" ({st.Submitted.Count} of {st.Step.Tasks} tasks)" : ""))));
+                io.Out.WriteLine($"follow with: dataforge status {sub.Output}");
+                if (!parse.GetValue(wait)) return ExitCodes.Ok;
+                int code = SlurmCommands.Follow(io, sub.Output, TimeSpan.FromMilliseconds(500));
+                if (code == ExitCodes.Ok) io.Out.WriteLine($"output: {sub.Output} ({Mixer.ReportFile}, _SUCCESS)");
+                return code;
+            }
             MixResult result;
             try
             {

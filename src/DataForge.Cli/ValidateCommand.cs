@@ -36,7 +36,7 @@ public static class ValidateCommand
                     break;
                 default:
                     var p = Pipeline.Load(path, DataForgeCli.Registry);
-                    io.Out.WriteLine($"{path}: ok (pipeline '{p.Settings.Name}': {p.Sources.Count} source(s), {p.Stages.Count} stage(s), output {p.Sink.Type} -> {p.Sink.OutputPath})");
+                    io.Out.WriteLine($"{path}: ok (pipeline '{p.Settings.Name}': {(p.Plugins.Count > 0 ? $"{p.Plugins.Count} plugin(s), " : "")}{p.Sources.Count} source(s), {p.Stages.Count} stage(s), output {p.Sink.Type} -> {p.Sink.OutputPath})");
                     break;
             }
             return ExitCodes.Ok;

@@ -19,6 +19,15 @@ public class PipelineValidationTests
     }
 
     [Fact]
+    public void A_plugin_stage_type_that_is_taken_is_refused_naming_both_assemblies()
+    {
+        var ex = Assert.Throws<DataForge.Stages.PluginException>(() => DataForge.Stages.StageRegistry.Core.WithPlugin(typeof(TestClashingNormalize).Assembly));
+        Assert.Equal("stage type 'normalize' of DataForge.Core.Tests (DataForge.Tests.TestClashingNormalize) clashes with 'normalize' of DataForge.Core "
+            + "(DataForge.Text.NormalizeStage); rename one of them", ex.Message);
+        Assert.Throws<DataForge.Stages.PluginException>(() => DataForge.Stages.StageRegistry.Core.WithPlugin(typeof(object).Assembly));
+    }
+
+    [Fact]
     public void Wrong_type_is_reported_with_file_line_column_and_path()
     {
         var ex = Invalid("{\n  " + Io + ",\n  \"stages\": [\n    {\"type\": \"normalize\"},\n    {\"type\": \"length_filter\", \"min_words\": \"ten\"}\n  ]\n}");

@@ -115,3 +115,14 @@ public sealed class TestPassThrough(NoOptions options, StageInit init) : MapStag
     public NoOptions Options => options;
     public override DocumentBatch Process(DocumentBatch batch, StageContext context) => batch;
 }
+
+/// <summary>
+/// Test only: declares a type that a built-in stage already has, for the plugin clash error. Registries that
+/// add this assembly with <see cref="StageRegistry.With"/> keep the built-in stage.
+/// </summary>
+[Stage("normalize", StageShape.Map, "Test only: a stage type that clashes with a built-in one.")]
+public sealed class TestClashingNormalize(NoOptions options, StageInit init) : MapStage(init)
+{
+    public NoOptions Options => options;
+    public override DocumentBatch Process(DocumentBatch batch, StageContext context) => batch;
+}

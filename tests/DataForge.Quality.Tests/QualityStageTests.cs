@@ -144,6 +144,21 @@ public class QualityStageTests(TrainedModel trained) : IClassFixture<TrainedMode
     }
 
     [Fact]
+    public void Quality_filter_and_bucket_apply_in_a_process_that_did_not_resolve_them()
+    {
+        using var dir = new TempDir();
+        var (input, _) = Corpus(dir);
+        string stages = ScoreStage + """, { "type": "quality_bucket", "quantiles": [0.5, 0.9] }, { "type": "quality_filter", "top_fraction": 0.3 }""";
+        Run(Pipe(input, dir["local"], stages));
+        // As on Slurm: each step's tasks build the stages afresh, so apply reads what resolve left on disk.
+        string json = Pipe(input, dir["steps"], stages);
+        StepsInProcess.Run(() => Pipeline.Parse(Encoding.UTF8.GetBytes(json), "test.json", Registry), tasks: 3);
+        Assert.True(File.Exists(dir["steps/_SUCCESS"]));
+        Assert.Equal(Runs.Shards(dir["local"]), Runs.Shards(dir["steps"]));
+        Assert.Equal(File.ReadAllText(dir["local/manifest.json"]), File.ReadAllText(dir["steps/manifest.json"]));
+    }
+
+    [Fact]
     public void Fasttext_score_stage_matches_predict_prob()
     {
         using var dir = new TempDir();

@@ -3,7 +3,8 @@ namespace DataForge.Configuration;
 /// <summary>One problem in a configuration file, located precisely.</summary>
 public sealed record ConfigError(string File, int Line, int Column, string Path, string Message)
 {
-    public override string ToString() => $"{File}:{Line}:{Column}: {Path}: {Message}";
+    /// <summary><c>file:line:col: $.path: message</c>; without line and column for a configuration built in code (line 0).</summary>
+    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Path}: {Message}" : $"{File}: {Path}: {Message}";
 }
 
 /// <summary>Thrown when a configuration has errors; <see cref="Exception.Message"/> lists them all.</summary>

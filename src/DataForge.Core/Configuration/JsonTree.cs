@@ -78,6 +78,7 @@ public sealed class JsonSyntaxException(string file, long line, long column, str
     public string Reason { get; } = reason;
 }
 
+/// <summary>Parses configuration JSON into <see cref="JsonNodeP"/> trees that keep line and column positions.</summary>
 public static class JsonTree
 {
     /// <summary><see cref="Parse"/> for a configuration file: a syntax error becomes a <see cref="ConfigException"/> with line and column.</summary>

@@ -117,6 +117,9 @@ public abstract class KeepFirstDedup(StageInit init) : GlobalStage(init)
         if (!s.Histograms.ContainsKey(Type + ".group_size")) s.Histograms[Type + ".group_size"] = sizes;
     }
 
+    /// <summary>Apply reads only the files that resolve wrote in the work directory.</summary>
+    public override void Reopen(GlobalContext context) => _dir = context.WorkDirectory;
+
     public override DocumentBatch Apply(DocumentBatch batch, StageContext context)
     {
         var flags = new byte[batch.Length];

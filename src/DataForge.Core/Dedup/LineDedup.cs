@@ -81,9 +81,15 @@ public sealed class LineDedupStage(LineDedupOptions options, StageInit init) : G
         var all = perBucket.SelectMany(l => l).ToArray();
         Array.Sort(all);
         _frequent = all;
+        // Kept on disk too, for apply in a process that did not resolve (Reopen).
+        RowResults.Write<ulong>(dir, Frequent, 0, all);
         context.Stats.AddCounter("line_dedup.lines", counts.Sum());
         context.Stats.AddCounter("line_dedup.frequent_lines", all.Length);
     }
+
+    const string Frequent = "frequent";
+
+    public override void Reopen(GlobalContext context) => _frequent = RowResults.ReadAll<ulong>(context.WorkDirectory, Frequent, 0);
 
     public override DocumentBatch Apply(DocumentBatch batch, StageContext context)
     {

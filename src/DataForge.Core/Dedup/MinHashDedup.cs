@@ -35,7 +35,7 @@ public sealed class MinHashDedupOptions
 /// per-partition cluster files that apply reads.
 /// </summary>
 [Stage("minhash_dedup", StageShape.Global, "Near-duplicate removal: MinHash over word 5-grams, 14x8 LSH buckets, union-find clusters; keeps the first document per cluster (or annotates clusters).")]
-public sealed class MinHashDedupStage : GlobalStage
+public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
 {
     const string Prefix = "bands";
     const string Clusters = "clusters";
@@ -103,7 +103,49 @@ public sealed class MinHashDedupStage : GlobalStage
         }
     }
 
+    public int ResolveBuckets => _hasher.Buckets;
+
     public override void Resolve(GlobalContext context)
+    {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Workers };
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, _hasher.Buckets, parallel, b => ResolveBucket(context, b));
+        // In one process the matching phase is timed as the wall time of the parallel buckets.
+        _matchWallMs = (long)clock.Elapsed.TotalMilliseconds;
+        ResolveCombine(context);
+    }
+
+    long _matchWallMs = -1;
+
+    /// <summary>
+    /// Matching in one bucket (band): its runs merged; documents with equal band hashes are joined to the first
+    /// of them, as (ordinal, ordinal) edges in <c>edges-bBBB.bin</c>, renamed into place when complete.
+    /// </summary>
+    public void ResolveBucket(GlobalContext context, int b)
+    {
+        string dir = context.WorkDirectory;
+        if (File.Exists(EdgePath(dir, b))) return;
+        var clock = Stopwatch.StartNew();
+        var manifests = PartitionManifest.ReadAll(dir, Prefix, context.PartitionCount);
+        var offsets = PartitionManifest.Offsets(manifests);
+        string tmp = EdgePath(dir, b) + ".tmp";
+        using (var merger = new RunMerger<KeyLoc>(PartitionManifest.RunFiles(dir, Prefix, b, manifests)))
+        using (var edges = new EdgeWriter(tmp))
+        {
+            KeyLoc first = default;
+            bool any = false;
+            while (merger.Next(out var rec))
+            {
+                if (any && rec.Key == first.Key) edges.Add(Ordinal(first.Loc, offsets), Ordinal(rec.Loc, offsets));
+                else { first = rec; any = true; }
+            }
+        }
+        RowResults.Write<long>(dir, $"match-ms-b{b:D3}", 0, [(long)clock.Elapsed.TotalMilliseconds]);
+        File.Move(tmp, EdgePath(dir, b), overwrite: true);
+    }
+
+    /// <summary>After every bucket matched: union-find over all buckets' edges, then the per-partition cluster files apply reads.</summary>
+    public void ResolveCombine(GlobalContext context)
     {
         string dir = _dir = context.WorkDirectory;
         var manifests = PartitionManifest.ReadAll(dir, Prefix, context.PartitionCount);
@@ -111,29 +153,14 @@ public sealed class MinHashDedupStage : GlobalStage
         long total = offsets[^1];
         if (total > int.MaxValue) throw new InvalidOperationException($"minhash_dedup: {total} documents exceed the supported {int.MaxValue}");
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Workers };
-
-        // Matching: each bucket's runs merged; documents with equal bucket hashes are joined to the first of them.
-        var clock = Stopwatch.StartNew();
-        long pairs = 0;
-        Parallel.For(0, _hasher.Buckets, parallel, b =>
+        long pairs = 0, matchMs = 0;
+        for (int b = 0; b < _hasher.Buckets; b++)
         {
-            long local = 0;
-            using var merger = new RunMerger<KeyLoc>(PartitionManifest.RunFiles(dir, Prefix, b, manifests));
-            using var edges = new EdgeWriter(EdgePath(dir, b));
-            KeyLoc first = default;
-            bool any = false;
-            while (merger.Next(out var rec))
-            {
-                if (any && rec.Key == first.Key)
-                {
-                    edges.Add(Ordinal(first.Loc, offsets), Ordinal(rec.Loc, offsets));
-                    local++;
-                }
-                else { first = rec; any = true; }
-            }
-            Interlocked.Add(ref pairs, local);
-        });
-        double matchMs = clock.Elapsed.TotalMilliseconds;
+            if (!File.Exists(EdgePath(dir, b))) throw new InvalidOperationException($"{EdgePath(dir, b)}: bucket {b} was not matched (its resolve task did not finish)");
+            pairs += new FileInfo(EdgePath(dir, b)).Length / 8;
+            matchMs += RowResults.ReadAll<long>(dir, $"match-ms-b{b:D3}", 0)[0];
+        }
+        var clock = Stopwatch.StartNew();
 
         // Union-find over the candidate pairs.
         clock.Restart();
@@ -170,7 +197,11 @@ public sealed class MinHashDedupStage : GlobalStage
             }
             RowResults.Write<ClusterRow>(dir, Clusters, p, rows);
         });
-        for (int b = 0; b < _hasher.Buckets; b++) File.Delete(EdgePath(dir, b));
+        for (int b = 0; b < _hasher.Buckets; b++)
+        {
+            File.Delete(EdgePath(dir, b));
+            File.Delete(RowResults.PathFor(dir, $"match-ms-b{b:D3}", 0));
+        }
 
         var s = context.Stats;
         s.AddCounter("minhash_dedup.documents", total);
@@ -181,7 +212,8 @@ public sealed class MinHashDedupStage : GlobalStage
         s.AddCounter("minhash_dedup.clusters", clusters);
         s.AddCounter("minhash_dedup.duplicates", duplicates);
         s.AddCounter("minhash_dedup.phase_ms.signatures", (long)manifests.Sum(m => m.Values["seconds"] * 1000));
-        s.AddCounter("minhash_dedup.phase_ms.matching", (long)matchMs);
+        // Buckets matched in separate processes (Slurm tasks): the sum of their times.
+        s.AddCounter("minhash_dedup.phase_ms.matching", _matchWallMs >= 0 ? _matchWallMs : matchMs);
         s.AddCounter("minhash_dedup.phase_ms.union_find", (long)ufMs);
         s.AddCounter("minhash_dedup.phase_ms.write", (long)clock.Elapsed.TotalMilliseconds);
         s.Histograms["minhash_dedup.cluster_size"] = hist;
@@ -190,6 +222,9 @@ public sealed class MinHashDedupStage : GlobalStage
     static int Ordinal(ulong loc, long[] offsets) => (int)(offsets[DocLoc.Partition(loc)] + DocLoc.Row(loc));
 
     static string EdgePath(string dir, int bucket) => Path.Combine(dir, $"edges-b{bucket:D3}.bin");
+
+    /// <summary>Apply reads only the files that resolve wrote in the work directory.</summary>
+    public override void Reopen(GlobalContext context) => _dir = context.WorkDirectory;
 
     public override DocumentBatch Apply(DocumentBatch batch, StageContext context)
     {

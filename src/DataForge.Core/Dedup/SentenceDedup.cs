@@ -156,6 +156,9 @@ public sealed class SentenceDedupStage(SentenceDedupOptions options, StageInit i
         context.Stats.AddCounter("sentence_dedup.phase_ms.resolve", (long)clock.Elapsed.TotalMilliseconds);
     }
 
+    /// <summary>Apply reads only the files that resolve wrote in the work directory.</summary>
+    public override void Reopen(GlobalContext context) => _dir = context.WorkDirectory;
+
     public override DocumentBatch Apply(DocumentBatch batch, StageContext context)
     {
         string dir = _dir ?? throw new InvalidOperationException($"{Name}: apply before resolve");

@@ -281,6 +281,15 @@ public static class RowResults
         File.Move(tmp, path, overwrite: true);
     }
 
+    /// <summary>Reads every value of a partition's file.</summary>
+    public static T[] ReadAll<T>(string dir, string name, int partition) where T : unmanaged
+    {
+        string path = PathFor(dir, name, partition);
+        var values = new T[new FileInfo(path).Length / Unsafe.SizeOf<T>()];
+        Read<T>(dir, name, partition, 0, values);
+        return values;
+    }
+
     /// <summary>Reads values [offset, offset + destination.Length) of a partition.</summary>
     public static void Read<T>(string dir, string name, int partition, long offset, Span<T> destination) where T : unmanaged
     {

@@ -62,7 +62,7 @@ public sealed record Manifest(string Pipeline, string Format, IReadOnlyList<Shar
 }
 
 /// <summary>JSON files written so that a reader sees the old file or the whole new one, never a part.</summary>
-public static class JsonFiles
+internal static class JsonFiles
 {
     static readonly JsonWriterOptions Indented = new() { Indented = true };
 

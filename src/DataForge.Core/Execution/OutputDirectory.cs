@@ -9,7 +9,7 @@ namespace DataForge.Execution;
 /// <c>--overwrite</c> clears only such a directory and says what it removes; a marker file records
 /// that DataForge owns it. User files are never deleted.
 /// </summary>
-public static class OutputDirectory
+internal static class OutputDirectory
 {
     /// <summary>Marker written into every directory DataForge claims as its output; holds the kind.</summary>
     public const string MarkerFile = ".dataforge-output";
@@ -76,14 +76,14 @@ public static class OutputDirectory
 
     /// <summary>
     /// Removes everything a previous DataForge output left in <paramref name="dir"/> (not the lock or marker,
-    /// nor the entry named <paramref name="keep"/>: the work directory of a command that clears its previous
+    /// nor the entries named in <paramref name="keep"/>: the work directory of a command that clears its previous
     /// output only once the new one is ready).
     /// </summary>
-    public static void Clear(string dir, string kind, Action<string>? log, string what = "output directory", string? keep = null)
+    public static void Clear(string dir, string kind, Action<string>? log, string what = "output directory", params string[] keep)
     {
         EnsureReplaceable(dir, kind, what);
         var entries = Directory.Exists(dir)
-            ? Directory.EnumerateFileSystemEntries(dir).Where(e => !IsBookkeeping(Path.GetFileName(e)) && Path.GetFileName(e) != keep).Order(StringComparer.Ordinal).ToList()
+            ? Directory.EnumerateFileSystemEntries(dir).Where(e => !IsBookkeeping(Path.GetFileName(e)) && !keep.Contains(Path.GetFileName(e))).Order(StringComparer.Ordinal).ToList()
             : [];
         if (entries.Count == 0) return;
         long files = 0, bytes = 0;

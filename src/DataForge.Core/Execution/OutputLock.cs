@@ -11,7 +11,7 @@ namespace DataForge.Execution;
 /// command and start time are written beside it (<c>.dataforge-lock.json</c>) for the message the second
 /// writer gets; where the file system ignores file locks, a live holder named there still refuses.
 /// </summary>
-public sealed class OutputLock : IDisposable
+internal sealed class OutputLock : IDisposable
 {
     public const string LockFile = ".dataforge-lock";
     const string InfoFile = LockFile + ".json";
@@ -49,6 +49,12 @@ public sealed class OutputLock : IDisposable
         catch (IOException) when (File.Exists(lockPath))
         {
             throw new OutputLockedException(dir, Describe(ReadInfo(infoPath)));
+        }
+        // A run on Slurm writes from its jobs, which hold no lock here: its submission record names them.
+        if (Slurm.SlurmSubmission.LiveJobs(dir) is { Count: > 0 } jobs)
+        {
+            handle.Dispose();
+            throw new OutputLockedException(dir, $"the Slurm job(s) {string.Join(", ", jobs)} of a run submitted to Slurm (see dataforge status {dir}; scancel them to stop it)");
         }
         // File systems without flock (some network mounts) lock nothing: a live holder named in the info file still counts.
         var previous = ReadInfo(infoPath);
@@ -123,7 +129,7 @@ public sealed class OutputLock : IDisposable
 }
 
 /// <summary>The lock holder as written to <c>.dataforge-lock.json</c>.</summary>
-public sealed record LockInfo(int Pid, string Host, string Command, string Started, long ProcessStartTicks);
+internal sealed record LockInfo(int Pid, string Host, string Command, string Started, long ProcessStartTicks);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(LockInfo))]

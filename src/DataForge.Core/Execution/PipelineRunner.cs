@@ -27,15 +27,8 @@ public static class PipelineRunner
             return run.LoadFinished();
         }
 
-        // Plan partitions before anything is written, so a missing or unreadable input leaves no trace
-        // (deterministic: never depends on the worker count).
-        var planCtx = new PlanContext { Settings = pipeline.Settings };
-        var partitions = new List<(SourceStage Source, PartitionSpec Spec)>();
-        foreach (var src in pipeline.Sources)
-            foreach (var spec in src.Plan(planCtx))
-                partitions.Add((src, spec with { Index = partitions.Count }));
-        var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
-            .Select(FileIdentity.Stamp).ToList();
+        // Plan partitions before anything is written, so a missing or unreadable input leaves no trace.
+        var (partitions, inputs) = Plan(pipeline);
 
         using var outputLock = OutputLock.Acquire(outDir, "run");
         try
@@ -96,8 +89,25 @@ public static class PipelineRunner
         return new RunResult(outDir, stats, finished);
     }
 
+    /// <summary>
+    /// The run's partitions (deterministic: never depends on the worker count or the executor) and the stamps
+    /// of its input files (for the identity --resume checks).
+    /// </summary>
+    internal static (List<(SourceStage Source, PartitionSpec Spec)> Partitions, List<string> Inputs) Plan(Pipeline pipeline)
+    {
+        var planCtx = new PlanContext { Settings = pipeline.Settings };
+        var partitions = new List<(SourceStage Source, PartitionSpec Spec)>();
+        foreach (var src in pipeline.Sources)
+            foreach (var spec in src.Plan(planCtx))
+                partitions.Add((src, spec with { Index = partitions.Count }));
+        // Plugins count as inputs: a rebuilt stage library must not finish a run its older build began.
+        var inputs = pipeline.Sources.OfType<FileSourceStage>().SelectMany(s => s.ExpandFiles()).Distinct()
+            .Concat(pipeline.Plugins).Select(FileIdentity.Stamp).ToList();
+        return (partitions, inputs);
+    }
+
     /// <summary>Merges the partitions' records into the run's stats (checking the accounting) and its shard list.</summary>
-    static (RunStats Stats, List<ShardInfo> Shards) MergeStats(Pipeline pipeline, List<Segment> segments, List<PartitionRecord>[] fragments, int workers)
+    internal static (RunStats Stats, List<ShardInfo> Shards) MergeStats(Pipeline pipeline, List<Segment> segments, List<PartitionRecord>[] fragments, int workers)
     {
         var stats = new RunStats { Pipeline = pipeline.Settings.Name, Partitions = fragments[0].Count, Workers = workers };
         var byName = new Dictionary<string, StageStats>(StringComparer.Ordinal);
@@ -144,7 +154,7 @@ public static class PipelineRunner
         return (stats, shards);
     }
 
-    static void RunParallel(int count, int workers, CancellationToken ct, Action<int, CancellationToken> body)
+    internal static void RunParallel(int count, int workers, CancellationToken ct, Action<int, CancellationToken> body)
     {
         int next = -1;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);

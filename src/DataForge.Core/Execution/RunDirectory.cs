@@ -61,7 +61,7 @@ internal sealed class RunDirectory(string path)
         if (options.Resume && File.Exists(file))
         {
             if (File.ReadAllText(file) != json)
-                throw new RunSetupException($"{Path}: --resume refused: the pipeline, its input files or --limit changed since the interrupted run");
+                throw new RunSetupException($"{Path}: --resume refused: the pipeline, its input files, its plugins or --limit changed since the interrupted run");
             return;
         }
         File.WriteAllText(file, json);
@@ -81,6 +81,28 @@ internal sealed class RunDirectory(string path)
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
         record.Write(file);
     }
+
+    string ResolvedPath(int k) => System.IO.Path.Combine(Work, "done", $"r{k}.json");
+
+    /// <summary>The statistics of the global stage that ends segment <paramref name="k"/>, if its resolve step finished in another process.</summary>
+    public StageStats? Resolved(int k)
+    {
+        string file = ResolvedPath(k);
+        if (!File.Exists(file)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
+        return StageStats.Read(doc.RootElement);
+    }
+
+    /// <summary>Records that the global stage ending segment <paramref name="k"/> resolved, with its statistics (for a run whose steps are separate processes).</summary>
+    public void MarkResolved(int k, StageStats stats)
+    {
+        string file = ResolvedPath(k);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
+        JsonFiles.WriteAtomic(file, w => stats.Write(w));
+    }
+
+    /// <summary>True when <c>run.json</c> exists (a run was prepared here).</summary>
+    public bool HasIdentity => File.Exists(System.IO.Path.Combine(Work, "run.json"));
 
     /// <summary>
     /// Publishes a finished run: stats.json and manifest.json (each atomically), then <c>_SUCCESS</c>, then

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DataForge.IO;
 using DataForge.Stages;
 using DataForge.Configuration;
+using DataForge.Execution;
 
 namespace DataForge.Pipelines;
 
@@ -29,37 +30,90 @@ public sealed record PipelineSettings
 
     [Option("Maximum text bytes per Arrow batch (a larger single document still forms its own batch).", Min = 1024)]
     public long BatchBytes { get; init; } = 16L << 20;
+
+    [Option("Where the pipeline runs: in this process (the default) or as Slurm jobs (docs/cluster.md). The output is the same either way.")]
+    public ExecutorOptions Executor { get; init; } = new();
 }
 
 
 /// <summary>A parsed, validated pipeline: sources, processing stages and a sink, all constructed.</summary>
 public sealed class Pipeline
 {
+    /// <summary>The top-level settings.</summary>
     public required PipelineSettings Settings { get; init; }
+    /// <summary>The pipeline file (or, for <see cref="Create"/>, a label naming the pipeline), as errors name it.</summary>
     public required string File { get; init; }
+    /// <summary>The sources, read in this order.</summary>
     public required IReadOnlyList<SourceStage> Sources { get; init; }
+    /// <summary>The processing stages, applied in this order.</summary>
     public required IReadOnlyList<Stage> Stages { get; init; }
+    /// <summary>The sink that writes the corpus.</summary>
     public required SinkStage Sink { get; init; }
     /// <summary>The configuration re-serialised canonically; resume refuses to continue a run of another configuration.</summary>
     public required string CanonicalJson { get; init; }
 
-    static readonly string[] RootReserved = ["input", "stages", "output"];
+    /// <summary>Full paths of the plugin assemblies the pipeline loaded (its <c>plugins</c>), in order.</summary>
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    static readonly string[] RootReserved = ["plugins", "input", "stages", "output"];
     static readonly string[] StageReserved = ["type", "name"];
 
+    /// <summary>
+    /// Loads, checks and builds a pipeline file with the stages of <paramref name="registry"/> and of the plugins the
+    /// file names; <paramref name="outputOverride"/> replaces the sink's path (<c>run --output</c>).
+    /// </summary>
     public static Pipeline Load(string path, StageRegistry registry, string? outputOverride = null)
     {
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"{path}: pipeline file not found", path);
         return Parse(System.IO.File.ReadAllBytes(path), path, registry, outputOverride);
     }
 
+    /// <summary>
+    /// Checks and builds a pipeline defined in code, exactly as the pipeline file <see cref="PipelineDefinition.ToJson"/>
+    /// writes would be: the same option checks, the same stages. Stage classes given by <see cref="StageSpec.StageClass"/>
+    /// join <paramref name="registry"/> (default: the stages of DataForge.Core). Errors name the JSON path, as
+    /// <c>pipeline 'NAME': $.stages[1].min_words: expected an integer &gt;= 0, found -1</c>.
+    /// </summary>
+    public static Pipeline Create(PipelineDefinition definition, StageRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string label = $"pipeline '{definition.Settings.Name}'";
+        byte[] json;
+        try { json = Encoding.UTF8.GetBytes(definition.ToJson()); }
+        catch (OptionException ex) { throw new ConfigException([new ConfigError(label, 0, 0, "$", ex.Message)]); }
+        try
+        {
+            return Parse(json, label, definition.RegistryFor(registry ?? StageRegistry.Core), null, Directory.GetCurrentDirectory());
+        }
+        catch (ConfigException ex)
+        {
+            // Lines and columns of generated JSON mean nothing to the caller; the JSON path does.
+            throw new ConfigException(ex.Errors.Select(e => e with { Line = 0, Column = 0 }).ToList());
+        }
+    }
+
     /// <summary>Parses and validates; throws <see cref="ConfigException"/> listing every error.</summary>
     public static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride = null)
+        => Parse(json, file, registry, outputOverride, null);
+
+    // pluginBaseDirectory: what plugin paths are relative to; default: the directory of the file.
+    static Pipeline Parse(ReadOnlySpan<byte> json, string file, StageRegistry registry, string? outputOverride, string? pluginBaseDirectory)
     {
         var root = JsonTree.ParseConfig(json, file);
         var errors = new List<ConfigError>();
         var settings = OptionsBinder.Bind(typeof(PipelineSettings), root, file, errors, RootReserved) as PipelineSettings;
         if (root.Kind != JsonKind.Object) throw new ConfigException(errors);
         settings ??= new PipelineSettings();
+
+        // Plugins first: their stage types must be known before any stage is looked up. A plugin that
+        // cannot be used would only turn its stages into "unknown type" errors, so its error stands alone.
+        var plugins = new List<string>();
+        if (root["plugins"] is { } pluginList)
+        {
+            string pluginBase = pluginBaseDirectory ?? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file)) ?? Directory.GetCurrentDirectory();
+            registry = LoadPlugins(pluginList, file, pluginBase, registry, plugins, errors);
+            if (errors.Count > 0) throw new ConfigException(errors);
+        }
 
         var sources = new List<SourceStage>();
         var stages = new List<Stage>();
@@ -106,17 +160,63 @@ public sealed class Pipeline
         CheckOutputOutsideInputs(sources, input!, sink!, output!, outputOverride, file, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
 
+        // The executor decides where the work runs, not what it produces: a run submitted to Slurm may be
+        // resumed locally and the other way round, so it is not part of the identity.
         var canonical = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(canonical)) root.WriteTo(w);
+        using (var w = new Utf8JsonWriter(canonical))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in root.Properties!)
+                if (key != "executor") { w.WritePropertyName(key); value.WriteTo(w); }
+            w.WriteEndObject();
+        }
         return new Pipeline
         {
             Settings = settings,
             File = file,
+            Plugins = plugins,
             Sources = sources,
             Stages = stages,
             Sink = sink!,
             CanonicalJson = Encoding.UTF8.GetString(canonical.WrittenSpan),
         };
+    }
+
+    /// <summary>
+    /// Loads each plugin named in <c>plugins</c> (paths relative to the pipeline file) and returns the registry
+    /// with their stages; a plugin that is missing, unloadable or clashing is an error at its array element.
+    /// </summary>
+    static StageRegistry LoadPlugins(JsonNodeP node, string file, string baseDir, StageRegistry registry, List<string> loaded, List<ConfigError> errors)
+    {
+        if (node.Kind != JsonKind.Array)
+        {
+            errors.Add(new(file, node.Line, node.Column, node.Path, $"expected an array of stage library paths (.dll, relative to the pipeline file), found {node.KindName}"));
+            return registry;
+        }
+        foreach (var item in node.Items!)
+        {
+            if (item.Kind != JsonKind.String || string.IsNullOrWhiteSpace(item.Text))
+            {
+                errors.Add(new(file, item.Line, item.Column, item.Path, $"expected the path of a stage library (.dll), found {item.KindName}"));
+                continue;
+            }
+            string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, item.Text!));
+            if (loaded.Contains(full))
+            {
+                errors.Add(new(file, item.Line, item.Column, item.Path, $"plugin {full} is listed twice"));
+                continue;
+            }
+            try
+            {
+                registry = registry.WithPlugin(StagePlugins.Load(full));
+                loaded.Add(full);
+            }
+            catch (PluginException ex)
+            {
+                errors.Add(new(file, item.Line, item.Column, item.Path, ex.Message));
+            }
+        }
+        return registry;
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ using DataForge.Stages;
 namespace DataForge.Pipelines;
 
 /// <summary>The pipeline schema (schemas/pipeline.schema.json) and the stage reference (docs/stages.md), from the stage registry.</summary>
-public static class PipelineSchema
+internal static class PipelineSchema
 {
     public static string Pipeline(StageRegistry registry)
     {
@@ -22,6 +22,11 @@ public static class PipelineSchema
             w.WriteString("type", "string");
             w.WriteEndObject();
             SchemaGenerator.WriteOptionProperties(w, typeof(PipelineSettings));
+            w.WriteStartObject("plugins");
+            w.WriteString("description", "Stage libraries (.dll) to load, relative to the pipeline file; their stages are used like built-in ones.");
+            w.WriteString("type", "array");
+            w.WriteStartObject("items"); w.WriteString("type", "string"); w.WriteEndObject();
+            w.WriteEndObject();
             w.WriteStartObject("input");
             w.WriteString("description", "Source stages; their partitions are read in this order.");
             w.WriteStartArray("type"); w.WriteStringValue("array"); w.WriteStringValue("object"); w.WriteEndArray();

@@ -12,9 +12,11 @@ namespace DataForge.Stages;
 /// </summary>
 public interface IMaskedStage
 {
+    /// <summary>Processes the rows still alive, clearing the flag (and calling <see cref="StageContext.Drop"/>) for each row dropped.</summary>
     DocumentBatch ProcessMasked(DocumentBatch batch, bool[] alive, StageContext context);
 }
 
+/// <summary>Running an <see cref="IMaskedStage"/> outside the executor's masked runs.</summary>
 public static class MaskedStage
 {
     /// <summary>Runs a masked stage on its own: every row alive, dropped rows removed afterwards.</summary>
@@ -29,6 +31,7 @@ public static class MaskedStage
 /// <summary>A map stage whose verdict is per row: a drop reason (<c>stage.rule</c>) or null to keep.</summary>
 public abstract class RowRuleStage(StageInit init) : MapStage(init), IMaskedStage
 {
+    /// <summary>The rule for one row: a drop reason (<c>type.rule</c>) or null to keep the document.</summary>
     protected abstract string? Rule(DocumentBatch batch, int row, StageContext context);
 
     public DocumentBatch ProcessMasked(DocumentBatch batch, bool[] alive, StageContext context)

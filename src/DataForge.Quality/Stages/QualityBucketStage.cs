@@ -63,6 +63,18 @@ public sealed class QualityBucketStage(QualityBucketOptions options, StageInit i
         if (n == 0) { _edges = qs.Select(q => (float)q).ToArray(); return; }
         // Edge j = the score of ascending rank floor(q_j * n): about a fraction q_j of documents lies below it.
         _edges = spilled.OrderStatistics(qs.Select(q => Math.Min(n - 1, (long)Math.Floor(q * n))).ToList());
+        // Kept on disk too, for apply in a process that did not resolve (Reopen).
+        DataForge.Dedup.RowResults.Write<float>(context.WorkDirectory, EdgesFile, 0, _edges);
+    }
+
+    const string EdgesFile = "edges";
+
+    public override void Reopen(GlobalContext context)
+    {
+        if (options.Quantiles is not { } qs) return;
+        string path = DataForge.Dedup.RowResults.PathFor(context.WorkDirectory, EdgesFile, 0);
+        // No file: resolve saw no documents and took the quantiles themselves as edges.
+        _edges = File.Exists(path) ? DataForge.Dedup.RowResults.ReadAll<float>(context.WorkDirectory, EdgesFile, 0) : qs.Select(q => (float)q).ToArray();
     }
 
     /// <summary>The bucket of a score: the number of edges at or below it (NaN: bucket 0).</summary>

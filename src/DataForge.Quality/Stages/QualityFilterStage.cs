@@ -49,7 +49,27 @@ public sealed class QualityFilterStage(QualityFilterOptions options, StageInit i
 
     public override void Resolve(GlobalContext context)
     {
-        if (options.TopFraction is not { } fraction) return;
+        if (options.TopFraction is null) return;
+        ResolveTopFraction(context, options.TopFraction.Value);
+        // Kept on disk too, for apply in a process that did not resolve (Reopen): the threshold's bits, then (partition, rows) pairs.
+        var state = new List<long> { BitConverter.SingleToInt32Bits(_threshold) };
+        foreach (var (p, rows) in _tieCutoff.OrderBy(kv => kv.Key)) { state.Add(p); state.Add(rows); }
+        DataForge.Dedup.RowResults.Write<long>(context.WorkDirectory, ResolvedFile, 0, state.ToArray());
+    }
+
+    const string ResolvedFile = "resolved";
+
+    public override void Reopen(GlobalContext context)
+    {
+        if (options.TopFraction is null) return;
+        var state = DataForge.Dedup.RowResults.ReadAll<long>(context.WorkDirectory, ResolvedFile, 0);
+        _threshold = BitConverter.Int32BitsToSingle((int)state[0]);
+        _tieCutoff.Clear();
+        for (int i = 1; i + 1 < state.Length; i += 2) _tieCutoff[(int)state[i]] = state[i + 1];
+    }
+
+    void ResolveTopFraction(GlobalContext context, double fraction)
+    {
         var spilled = new SpilledScores(Enumerable.Range(0, context.PartitionCount).Select(p => ScoreSpillObserver.PathFor(context, p)).ToList());
         long n = spilled.Count();
         long keep = (long)Math.Ceiling(fraction * n - 1e-9);

@@ -94,6 +94,9 @@ public sealed class MixConfig : MixSettings
     [Option("Output directory: OUTPUT/<phase>/ (train.bin, val.bin, tokens.json) per phase and OUTPUT/mix_report.json. dataforge mix --output overrides it.", Required = true)]
     public string Output { get; set; } = "";
 
+    [Option("Where the mix runs: in this process (the default) or as Slurm jobs, tokenizing the sources' shard files in an array job (docs/cluster.md). The mix is the same either way.")]
+    public DataForge.Execution.ExecutorOptions Executor { get; init; } = new();
+
     public override void Validate(OptionsValidation v)
     {
         base.Validate(v);

@@ -106,6 +106,20 @@ public sealed class MixOutput
         return true;
     }
 
+    /// <summary>Throws unless the directory holds a prepared mix of this identity (a Slurm task checks that nothing changed since the submission).</summary>
+    public void CheckIdentity(string identity)
+    {
+        if (!File.Exists(IdentityPath))
+            throw new RunSetupException($"{Directory}: no mix was prepared here ({WorkDir}/{IdentityFile} is missing); submit it again");
+        if (File.ReadAllText(IdentityPath) != identity)
+            throw new RunSetupException($"{Directory}: the MIX.json, its tokenizer or the source files changed since the mix was submitted");
+    }
+
+    /// <summary>Tokenized documents of shard file <paramref name="file"/> of source <paramref name="source"/>, for a mix whose tokenizing is split across Slurm tasks.</summary>
+    public string UnitSpillDir(int source, int file) => Path.Combine(Work, "spill", $"s{source:D3}-f{file:D5}");
+
+    public bool Finished => File.Exists(SuccessPath) && !System.IO.Directory.Exists(Work);
+
     /// <summary>
     /// Refuses a non-empty directory DataForge did not write before the lock file is created in it, so such a
     /// directory is left exactly as it was (<see cref="Prepare"/>, under the lock, decides everything else).
@@ -135,7 +149,8 @@ public sealed class MixOutput
         {
             // From here the directory says "incomplete" until the new mix is in place.
             File.Delete(SuccessPath);
-            OutputDirectory.Clear(Directory, Kind, _log, keep: WorkDir);
+            // A mix on Slurm publishes from its last job: its submission record, markers and logs stay.
+            OutputDirectory.Clear(Directory, Kind, _log, "output directory", WorkDir, Execution.Slurm.SlurmSubmission.DirName);
             File.WriteAllText(Path.Combine(Work, PublishingFile), "");
         }
         Mixer.Publish(Staging, Directory, () => FaultPoints.At("mix:mid-publish"));

@@ -94,22 +94,27 @@ public static class Mixer
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             using (var spill = new MixSpillWriter(dir, tokenizer))
             {
-                foreach (var f in files[si])
-                    foreach (var batch in ShardFiles.Read(f))
-                        using (batch)
-                        {
-                            string[]? bucket = null;
-                            if (src.BucketColumn is { } bc)
-                                bucket = MixSpillWriter.BucketValues(batch, bc)
-                                    ?? throw new InputException(f, $"source '{src.Name}': no column '{bc}' and no '{bc}' field in meta (bucket_column)");
-                            spill.AddBatch(batch, (b, i) => new MixKey(src.Name, bucket?[i]), threads);
-                        }
+                foreach (var f in files[si]) SpillFile(spill, src, f, threads);
                 spill.Complete();
             }
             log?.Invoke($"source '{src.Name}': tokenized {files[si].Count} shard file(s) [{clock.Elapsed.TotalSeconds:F1}s]");
             FaultPoints.At("mix:after-spill");
         }
         return spillDirs;
+    }
+
+    /// <summary>Tokenizes one shard file of a source into <paramref name="spill"/>, under the (source, bucket) key of each document.</summary>
+    internal static void SpillFile(MixSpillWriter spill, MixSourceOptions src, string file, int threads)
+    {
+        foreach (var batch in ShardFiles.Read(file))
+            using (batch)
+            {
+                string[]? bucket = null;
+                if (src.BucketColumn is { } bc)
+                    bucket = MixSpillWriter.BucketValues(batch, bc)
+                        ?? throw new InputException(file, $"source '{src.Name}': no column '{bc}' and no '{bc}' field in meta (bucket_column)");
+                spill.AddBatch(batch, (b, i) => new MixKey(src.Name, bucket?[i]), threads);
+            }
     }
 
     /// <summary>Shard files of a source path: a pipeline output directory (manifest order), a file, or a glob.</summary>

@@ -145,12 +145,13 @@ public class GopherQualityTests
             if (rng.Next(2) == 0) sb.Append("tail words here");
             string text = sb.ToString();
             int i = 0;
-            if (!WordTokenizer.ScanAsciiChunk(text, ref i, out int nonWord)) { Assert.Equal(0, i); continue; }
-            // The definition: the chunk runs to the first Python whitespace; count non-alphanumerics.
+            if (!WordTokenizer.ScanAsciiChunk(text, ref i, out int nonWord, out bool digits)) { Assert.Equal(0, i); continue; }
+            // The definition: the chunk runs to the first Python whitespace; count non-alphanumerics, note digits.
             int end = 0;
             while (end < text.Length && !PyText.IsSpace(text[end])) end++;
             Assert.Equal(end, i);
             Assert.Equal(text[..end].Count(c => !char.IsAsciiLetterOrDigit(c)), nonWord);
+            Assert.Equal(text[..end].Any(char.IsAsciiDigit), digits);
             Assert.DoesNotContain(text[..end], c => c >= 0x80);
             scanned++;
         }
@@ -164,7 +165,12 @@ public class GopherQualityTests
     [InlineData("Wait... what happened here.", 1)]                 // '...' is not a terminal token
     [InlineData("See e.g. the U.S. report. It is long.", 2)]       // abbreviations keep their dots
     [InlineData("Really?! Yes.", 2)]
-    [InlineData("   ", 0)]
+    [InlineData("Hi.  . Now", 3)]                                  // the whitespace token " " after "." starts one
+    [InlineData("Hi. . Now", 2)]
+    [InlineData("Stop. (Really.) Go.", 3)]
+    [InlineData("He paid 5 p.m. sharp. OK", 2)]                    // "p.m." is one token, not a sentence end
+    [InlineData("   ", 1)]                                         // datatrove counts one part for any text
+    [InlineData("", 1)]
     public void Sentences_split_like_spacys_sentencizer(string text, int expected)
         => Assert.Equal(expected, WordTokenizer.CountSentences(text, []));
 }
