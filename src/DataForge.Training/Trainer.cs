@@ -234,7 +234,7 @@ public static class Trainer
     /// Under the lock: a fresh run gets an empty (or, with Overwrite, cleared) DataForge run directory; a resumed one
     /// its latest checkpoint. Returns that checkpoint, or null for a fresh start.
     /// </summary>
-    static string? PrepareRunDirectory(string runDir, string ckptRoot, TrainRunOptions run)
+    internal static string? PrepareRunDirectory(string runDir, string ckptRoot, TrainRunOptions run)
     {
         if (run.Resume && run.Overwrite) throw new RunSetupException("--resume and --overwrite cannot be combined");
         if (run.Resume)
