@@ -40,7 +40,7 @@ public static class TrainCommand
                     Resume = parse.GetValue(resume), Overwrite = parse.GetValue(overwrite), Log = io.Err.WriteLine,
                     Cancellation = cts.Token, Progress = p => Volatile.Write(ref latest, p), LoadCodec = Codecs.Load,
                 };
-                var r = ProgressDisplay.Track(io, view, () => o.Task == "sft" ? SftTrainer.Run(o, runOptions) : Trainer.Run(o, runOptions));
+                var r = ProgressDisplay.Track(io, view, () => Trainer.Run(o, runOptions));
                 io.Err.WriteLine(Line());
                 io.Out.WriteLine($"{o.Name}: {r.Steps} steps, {r.Tokens:N0} tokens, loss {r.FinalLoss:F4}"
                     + (r.ValLoss is { } vl ? $", val loss {vl:F4} (perplexity {Math.Exp(vl):F2})" : ""));

@@ -109,6 +109,8 @@ public sealed class TrainOptions : IValidatableOptions
         if (Sft.Train.Count == 0) v.Error("sft", "task sft needs sft.train (chat JSON Lines files)");
         if (Phases.Count > 0) v.Error("phases", "task sft reads sft.train, not phases");
         if (Steps != 0) v.Error("steps", "task sft derives its steps from sft.epochs; remove steps");
+        if (Eval.Data is not null) v.Error("eval", "eval.data is for pretraining; task sft validates on held-out conversations (sft.val or sft.val_fraction)");
+        if (Eval.Tasks is not null) v.Error("eval", "eval.tasks runs during pretraining only; evaluate the fine-tuned final/ with dataforge eval");
         // The model is the one in init_from; a model section would be silently ignored.
         if (System.Text.Json.JsonSerializer.Serialize(Model) != System.Text.Json.JsonSerializer.Serialize(new ModelOptions()))
             v.Error("model", "task sft takes the model from init_from; remove the model section");

@@ -53,6 +53,7 @@ public static class Trainer
 
     public static TrainResult Run(TrainOptions o, TrainRunOptions run)
     {
+        if (o.Task == "sft") return SftTrainer.Run(o, run);
         string runDir = Path.GetFullPath(o.Output);
         string metricsPath = Path.Combine(runDir, "metrics.jsonl");
         string ckptRoot = Path.Combine(runDir, "checkpoints");
