@@ -7,6 +7,7 @@
 #   nGPT: the same context, depth, width, heads, batch and lr; SwiGLU (hidden 704), no dropout, untied embeddings,
 #         no weight decay and no warmup (the nGPT defaults).
 #   bench/ngpt.sh [STEPS]   (default 1000; over 10 minutes: run it with `nice -n 5`)
+#   NGPT_LR=0.004 ONLY=ngpt THREADS=2 bench/ngpt.sh   another nGPT learning rate alone (run directory named by the lr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -14,6 +15,9 @@ PY=/usr/bin/python3
 TOK=$DATA/train-tokens-docs
 S=${1:-1000}
 SEED=${SEED:-1234}
+NGPT_LR=${NGPT_LR:-0.001}
+THREADS=${THREADS:-1}
+ONLY=${ONLY:-}
 [ -f "$TOK/train.bin" ] || $PY bench/train_tokens.py "$TOK"
 # A copy of the build, so that rebuilding meanwhile cannot touch the running binaries.
 rm -rf "$OUT/ngpt-bin" && cp -r src/DataForge.Cli/bin/Release/net10.0 "$OUT/ngpt-bin"
@@ -22,7 +26,7 @@ DF="dotnet $OUT/ngpt-bin/dataforge.dll"
 config() { # name model-json optimizer-json
   cat > "$OUT/ngpt-bench-$1.json" <<JSON
 {
-  "output": "$OUT/ngpt-bench-run-$1", "steps": $S, "threads": 1, "precision": "bf16", "seed": $SEED,
+  "output": "$OUT/ngpt-bench-run-$1", "steps": $S, "threads": $THREADS, "precision": "bf16", "seed": $SEED,
   "model": $2,
   "optimizer": $3,
   "schedule": {"type": "wsd", "warmup_steps": 0, "decay_start": $S},
@@ -36,14 +40,15 @@ JSON
 
 gpt=$(config gpt '{"vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "gelu", "norm": "rmsnorm", "attention_dropout": 0.1, "hidden_dropout": 0.1, "tie_embeddings": true}' \
   '{"lr": 0.001, "min_lr": 0.0001, "weight_decay": 0.1, "grad_clip": 1.0}')
-ngpt=$(config ngpt '{"architecture": "ngpt", "vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "swiglu", "tie_embeddings": false}' \
-  '{"lr": 0.001, "min_lr": 0.0001, "grad_clip": 1.0}')
+NGPT=ngpt; [ "$NGPT_LR" = 0.001 ] || NGPT=ngpt-lr$NGPT_LR
+ngpt=$(config $NGPT '{"architecture": "ngpt", "vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "swiglu", "tie_embeddings": false}' \
+  '{"lr": '"$NGPT_LR"', "min_lr": 0.0001, "grad_clip": 1.0}')
 
-$DF train "$gpt" --overwrite >/dev/null 2>&1 &
-$DF train "$ngpt" --overwrite >/dev/null 2>&1 &
+[ "$ONLY" = ngpt ] || $DF train "$gpt" --overwrite >/dev/null 2>&1 &
+[ "$ONLY" = gpt ] || $DF train "$ngpt" --overwrite >/dev/null 2>&1 &
 wait
 
-for name in gpt ngpt; do
+for name in $([ "$ONLY" = ngpt ] || echo gpt) $([ "$ONLY" = gpt ] || echo $NGPT); do
   $PY - "$OUT/ngpt-bench-run-$name/metrics.jsonl" "$name" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
