@@ -8,6 +8,7 @@
 #         no weight decay and no warmup (the nGPT defaults).
 #   bench/ngpt.sh [STEPS]   (default 1000; over 10 minutes: run it with `nice -n 5`)
 #   NGPT_LR=0.004 ONLY=ngpt THREADS=2 bench/ngpt.sh   another nGPT learning rate alone (run directory named by the lr)
+#   GPT_LR=0.004 ONLY=gpt THREADS=2 bench/ngpt.sh     the same for GPT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -16,6 +17,7 @@ TOK=$DATA/train-tokens-docs
 S=${1:-1000}
 SEED=${SEED:-1234}
 NGPT_LR=${NGPT_LR:-0.001}
+GPT_LR=${GPT_LR:-0.001}
 THREADS=${THREADS:-1}
 ONLY=${ONLY:-}
 [ -f "$TOK/train.bin" ] || $PY bench/train_tokens.py "$TOK"
@@ -38,8 +40,9 @@ JSON
   echo "$OUT/ngpt-bench-$1.json"
 }
 
-gpt=$(config gpt '{"vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "gelu", "norm": "rmsnorm", "attention_dropout": 0.1, "hidden_dropout": 0.1, "tie_embeddings": true}' \
-  '{"lr": 0.001, "min_lr": 0.0001, "weight_decay": 0.1, "grad_clip": 1.0}')
+GPT=gpt; [ "$GPT_LR" = 0.001 ] || GPT=gpt-lr$GPT_LR
+gpt=$(config $GPT '{"vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "gelu", "norm": "rmsnorm", "attention_dropout": 0.1, "hidden_dropout": 0.1, "tie_embeddings": true}' \
+  '{"lr": '"$GPT_LR"', "min_lr": 0.0001, "weight_decay": 0.1, "grad_clip": 1.0}')
 NGPT=ngpt; [ "$NGPT_LR" = 0.001 ] || NGPT=ngpt-lr$NGPT_LR
 ngpt=$(config $NGPT '{"architecture": "ngpt", "vocab_size": 8192, "context_length": 256, "n_layers": 4, "d_model": 256, "n_heads": 4, "mlp": "swiglu", "tie_embeddings": false}' \
   '{"lr": '"$NGPT_LR"', "min_lr": 0.0001, "grad_clip": 1.0}')
@@ -48,7 +51,7 @@ ngpt=$(config $NGPT '{"architecture": "ngpt", "vocab_size": 8192, "context_lengt
 [ "$ONLY" = gpt ] || $DF train "$ngpt" --overwrite >/dev/null 2>&1 &
 wait
 
-for name in $([ "$ONLY" = ngpt ] || echo gpt) $([ "$ONLY" = gpt ] || echo $NGPT); do
+for name in $([ "$ONLY" = ngpt ] || echo $GPT) $([ "$ONLY" = gpt ] || echo $NGPT); do
   $PY - "$OUT/ngpt-bench-run-$name/metrics.jsonl" "$name" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
