@@ -17,7 +17,9 @@ public static class GenerateCommand
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: smallest set with this total probability (1 = all).", DefaultValueFactory = _ => 0.95 };
         var seed = new Option<long>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 1 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory (default: the model directory)." };
-        var cmd = new Command("generate", "Continue a prompt with a trained model.") { model, prompt, maxTokens, temperature, topK, topP, seed, tokenizer };
+        var chat = new Option<bool>("--chat") { Description = "Treat the prompt as a user message: apply the chat template the model was fine-tuned with (default Llama-3-like) and print the assistant's reply, which ends at the end of its turn." };
+        var system = new Option<string?>("--system") { Description = "With --chat: the system message (default: the one the model was fine-tuned with, if any)." };
+        var cmd = new Command("generate", "Continue a prompt with a trained model, or answer it as a chat (--chat).") { model, prompt, maxTokens, temperature, topK, topP, seed, tokenizer, chat, system };
         cmd.SetAction(parse =>
         {
             int n = parse.GetValue(maxTokens);
@@ -33,6 +35,16 @@ public static class GenerateCommand
             {
                 var codec = Codecs.Load(parse.GetValue(tokenizer) ?? dir);
                 string text = parse.GetValue(prompt)!;
+                if (parse.GetValue(chat))
+                {
+                    var (template, defaultSystem) = SftTrainer.ChatOf(dir);
+                    var encoder = new ChatEncoder(codec, template, eot);
+                    var conversation = new Conversation(parse.GetValue(system) ?? defaultSystem, [new DataForge.Synth.ChatMessage("user", text)]);
+                    var (reply, _) = SftTrainer.Reply(m, encoder, conversation, n, t, parse.GetValue(seed), false, parse.GetValue(topK), p);
+                    io.Out.WriteLine(codec.Decode(reply));
+                    return ExitCodes.Ok;
+                }
+                if (parse.GetValue(system) is not null) throw new CliUsageException("--system needs --chat");
                 var ids = Generator.Generate(m, codec.Encode(text), n, t, parse.GetValue(topK), p, parse.GetValue(seed), eot);
                 io.Out.WriteLine(text + codec.Decode(ids));
             }

@@ -13,7 +13,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the run directory's latest checkpoint." };
         var output = new Option<string?>("--output", "-o") { Description = "Run directory (overrides the config's output)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a run directory DataForge wrote before, removing its previous run (a directory DataForge did not write is never cleared)." };
-        var cmd = new Command("train", "Pretrain a small language model from scratch on token shards (TRAIN.json): metrics.jsonl, checkpoints, final/ model.")
+        var cmd = new Command("train", "Pretrain a small language model from scratch on token shards, or fine-tune one on chat data (TRAIN.json task sft): metrics.jsonl, checkpoints, final/ model.")
         {
             config, resume, output, overwrite,
         };
@@ -35,11 +35,12 @@ public static class TrainCommand
                 ProgressDisplay.Bar(Volatile.Read(ref latest) is { } p ? (double)p.Step / Math.Max(1, p.Steps) : 0, "of steps")));
             try
             {
-                var r = ProgressDisplay.Track(io, view, () => Trainer.Run(o, new TrainRunOptions
+                var runOptions = new TrainRunOptions
                 {
                     Resume = parse.GetValue(resume), Overwrite = parse.GetValue(overwrite), Log = io.Err.WriteLine,
                     Cancellation = cts.Token, Progress = p => Volatile.Write(ref latest, p), LoadCodec = Codecs.Load,
-                }));
+                };
+                var r = ProgressDisplay.Track(io, view, () => Trainer.Run(o, runOptions));
                 io.Err.WriteLine(Line());
                 io.Out.WriteLine($"{o.Name}: {r.Steps} steps, {r.Tokens:N0} tokens, loss {r.FinalLoss:F4}"
                     + (r.ValLoss is { } vl ? $", val loss {vl:F4} (perplexity {Math.Exp(vl):F2})" : ""));

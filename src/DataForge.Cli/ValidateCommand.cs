@@ -20,7 +20,9 @@ public static class ValidateCommand
             {
                 case ConfigKind.Train:
                     var t = Training.TrainOptions.Load(path);
-                    io.Out.WriteLine($"{path}: ok (train '{t.Name}': {t.Steps} steps, {t.Phases.Count} phase(s), {t.Model.NLayers} layers x {t.Model.DModel}, {t.Precision})");
+                    io.Out.WriteLine(t.Task == "sft"
+                        ? $"{path}: ok (sft '{t.Name}': from {t.InitFrom}, {t.Sft.Train.Count} train file(s), {t.Sft.Epochs} epoch(s), {t.Precision})"
+                        : $"{path}: ok (train '{t.Name}': {t.Steps} steps, {t.Phases.Count} phase(s), {t.Model.NLayers} layers x {t.Model.DModel}{(t.Model.Architecture == "ngpt" ? " nGPT" : "")}, {t.Precision})");
                     break;
                 case ConfigKind.Workflow:
                     var w = Workflow.Load(path);
@@ -46,7 +48,7 @@ public static class ValidateCommand
 
     /// <summary>
     /// Which configuration a file holds: by its <c>$schema</c> when it names one of ours, else by its keys
-    /// (a pipeline has <c>stages</c>/<c>input</c>, a workflow a <c>steps</c> array, a training run <c>model</c>/<c>steps</c>, a mix <c>sources</c>
+    /// (a pipeline has <c>stages</c>/<c>input</c>, a workflow a <c>steps</c> array, a training run <c>model</c>/<c>steps</c>/<c>init_from</c>, a mix <c>sources</c>
     /// and <c>phases</c>, a task list a <c>tasks</c> array). Anything unreadable is treated as a pipeline, whose loader reports the error precisely.
     /// </summary>
     public static ConfigKind Detect(string path)
@@ -67,7 +69,7 @@ public static class ValidateCommand
             }
             if (root.TryGetProperty("stages", out _) || root.TryGetProperty("input", out _)) return ConfigKind.Pipeline;
             if (root.TryGetProperty("steps", out var steps) && steps.ValueKind == JsonValueKind.Array) return ConfigKind.Workflow;
-            if (root.TryGetProperty("model", out _) || root.TryGetProperty("steps", out _)) return ConfigKind.Train;
+            if (root.TryGetProperty("model", out _) || root.TryGetProperty("steps", out _) || root.TryGetProperty("init_from", out _)) return ConfigKind.Train;
             if (root.TryGetProperty("phases", out _) || root.TryGetProperty("sources", out _)) return ConfigKind.Mix;
             if (root.TryGetProperty("tasks", out var t) && t.ValueKind == JsonValueKind.Array) return ConfigKind.Tasks;
             return ConfigKind.Pipeline;

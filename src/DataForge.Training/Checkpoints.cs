@@ -88,12 +88,6 @@ internal static class Checkpoints
 
     public static void SaveCheckpoint(TrainOptions o, GptModel model, AdamW opt, CurriculumData data, string root, int step, long tokens, int vocab, int eot)
     {
-        string dir = Path.Combine(root, $"step-{step:D8}");
-        string tmp = dir + ".tmp";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
-        Trainer.Export(model, tmp, vocab, eot, o);
-        Safetensors.Write(Path.Combine(tmp, "optimizer.safetensors"), opt.ToSafeTensors());
         var state = new Dictionary<string, object>
         {
             ["step"] = step, ["tokens"] = tokens, ["optimizer_step"] = opt.Step,
@@ -104,6 +98,18 @@ internal static class Checkpoints
                 ["index"] = src.Index, ["path"] = src.ConfigPath, ["windows"] = src.Windows, ["drawn"] = src.Drawn,
             }).ToList(),
         };
+        WriteCheckpoint(o, model, opt, root, step, vocab, eot, state);
+    }
+
+    /// <summary>Writes checkpoints/step-N/ (model, optimiser, state.json) under a temporary name, renames it, and removes the oldest beyond keep_checkpoints.</summary>
+    public static void WriteCheckpoint(TrainOptions o, GptModel model, AdamW opt, string root, int step, int vocab, int eot, Dictionary<string, object> state)
+    {
+        string dir = Path.Combine(root, $"step-{step:D8}");
+        string tmp = dir + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        Trainer.Export(model, tmp, vocab, eot, o);
+        Safetensors.Write(Path.Combine(tmp, "optimizer.safetensors"), opt.ToSafeTensors());
         File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, Indented) + "\n");
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);

@@ -12,7 +12,7 @@ namespace DataForge.Training;
 /// weights are cast to bf16 once per forward pass and matmuls and activations run in bf16, while the residual
 /// stream, norms, softmax statistics and the loss stay fp32 (mixed precision done by hand: TorchSharp has no autocast).
 /// </summary>
-public sealed class GptModel : IDisposable
+public sealed partial class GptModel : IDisposable
 {
     public ModelOptions Options { get; }
     public int VocabSize { get; }
@@ -31,6 +31,13 @@ public sealed class GptModel : IDisposable
         int d = o.DModel, h = o.Hidden, hd = d / o.NHeads;
         bool ln = o.Norm == "layernorm";
         torch.manual_seed(seed);
+        if (o.Architecture == "ngpt")
+        {
+            BuildNgpt(vocabSize);
+            (_cos, _sin) = Rope(o.ContextLength);
+            _ropeLength = o.ContextLength;
+            return;
+        }
         double residualStd = o.InitStd / Math.Sqrt(2.0 * o.NLayers);
         void Normal(string name, long[] shape, double std) => Add(name, torch.empty(shape, float32).normal_(0, std));
         void Ones(string name, long n) { Add(name + ".weight", torch.ones(n, float32)); if (ln) Add(name + ".bias", torch.zeros(n, float32)); }
@@ -89,11 +96,21 @@ public sealed class GptModel : IDisposable
     public Tensor Forward(Tensor ids, bool bf16, bool training)
     {
         var h = Hidden(ids, bf16, training);
-        return F.linear(h, OutputWeight(bf16));
+        return Logits(h, OutputWeight(bf16));
     }
 
     /// <summary>Logits [N, V] of final hidden states [N, D] (from <see cref="Hidden"/>): the output projection alone.</summary>
-    public Tensor Output(Tensor hidden, bool bf16) => F.linear(hidden, OutputWeight(bf16));
+    public Tensor Output(Tensor hidden, bool bf16) => Logits(hidden, OutputWeight(bf16));
+
+    /// <summary>The output projection of hidden states with weight w; nGPT scales each logit by its s_z.</summary>
+    Tensor Logits(Tensor hidden, Tensor w)
+    {
+        var logits = F.linear(hidden, w);
+        return IsNgpt ? logits * Effective(NgptScales.LogitScale).to(logits.dtype) : logits;
+    }
+
+    /// <summary>Whether this is the normalised Transformer (nGPT) rather than the pre-norm GPT.</summary>
+    public bool IsNgpt => Options.Architecture == "ngpt";
 
     Tensor OutputWeight(bool bf16)
     {
@@ -101,20 +118,55 @@ public sealed class GptModel : IDisposable
         return bf16 ? w.to(ScalarType.BFloat16) : w;
     }
 
-    /// <summary>The final normalised hidden states [B, T, D] in the activation type.</summary>
-    public Tensor Hidden(Tensor ids, bool bf16, bool training)
+    /// <summary>
+    /// The final normalised hidden states [B, T, D] in the activation type. With <paramref name="positions"/> [B, T]
+    /// (RoPE positions, for packed sequences whose positions restart per segment) and <paramref name="visible"/>
+    /// [B, 1, T, T] (true where a query may attend to a key; it must include the causal mask), attention follows
+    /// that mask instead of plain causal attention.
+    /// </summary>
+    public Tensor Hidden(Tensor ids, bool bf16, bool training, Tensor? positions = null, Tensor? visible = null)
     {
         var o = Options;
         long t = ids.shape[1];
-        var (cos, sin) = RopeAt(0, t, bf16);
+        var (cos, sin) = positions is null ? RopeAt(0, t, bf16) : RopeFor(positions, bf16);
         Tensor W(string name) => bf16 ? this[name].to(ScalarType.BFloat16) : this[name];
         var x = Embed(ids);
         if (o.EmbeddingDropout > 0 && training) x = Dropout(x, o.EmbeddingDropout);
         double attentionDropout = training ? o.AttentionDropout : 0.0;
         double hiddenDropout = training ? o.HiddenDropout : 0.0;
+        Func<Tensor, Tensor, Tensor, Tensor> attend = visible is null
+            ? (q, k, v) => CausalAttention(q, k, v, attentionDropout)
+            : (q, k, v) => MaskedAttention(q, k, v, visible, attentionDropout);
+        if (IsNgpt)
+        {
+            for (int i = 0; i < o.NLayers; i++) x = NgptBlock(i, x, cos, sin, bf16, W, attend);
+            return x.to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        }
         for (int i = 0; i < o.NLayers; i++)
-            x = Block(i, x, cos, sin, bf16, W, hiddenDropout, (q, k, v) => CausalAttention(q, k, v, attentionDropout));
+            x = Block(i, x, cos, sin, bf16, W, hiddenDropout, attend);
         return Norm(x, "model.norm").to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+    }
+
+    /// <summary>RoPE cos and sin [B, 1, T, head_dim] at the given positions [B, T].</summary>
+    (Tensor Cos, Tensor Sin) RopeFor(Tensor positions, bool bf16)
+    {
+        long b = positions.shape[0], t = positions.shape[1];
+        long needed = positions.max().item<long>() + 1;
+        if (needed > _ropeLength) RopeAt(0, needed, bf16);
+        var flat = positions.reshape(-1);
+        int hd = Options.DModel / Options.NHeads;
+        var cos = _cos.index_select(0, flat).view(b, 1, t, hd);
+        var sin = _sin.index_select(0, flat).view(b, 1, t, hd);
+        return bf16 ? (cos.to(ScalarType.BFloat16), sin.to(ScalarType.BFloat16)) : (cos, sin);
+    }
+
+    /// <summary>Attention of [B, H, T, D] queries, keys and values where <paramref name="visible"/> [B, 1, T, T] allows it.</summary>
+    internal static Tensor MaskedAttention(Tensor q, Tensor k, Tensor v, Tensor visible, double dropout)
+    {
+        if (dropout <= 0) return F.scaled_dot_product_attention(q, k, v, visible, 0.0, false);
+        var scores = torch.matmul(q, k.transpose(-2, -1)).mul(1.0 / Math.Sqrt(q.shape[3]));
+        var probs = scores.masked_fill(visible.logical_not(), double.NegativeInfinity).softmax(-1, ScalarType.Float32);
+        return torch.matmul(Dropout(probs, dropout).to(q.dtype), v);
     }
 
     Tensor Embed(Tensor ids)
@@ -191,7 +243,7 @@ public sealed class GptModel : IDisposable
     {
         using var _ = torch.no_grad();
         var h = HiddenCached(ids, cache, bf16);
-        return F.linear(h, cache.Weight(this, Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight", bf16));
+        return Logits(h, cache.Weight(this, Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight", bf16));
     }
 
     /// <summary><see cref="ForwardCached"/>'s logits of the last new position only, [B, V]: what sampling needs.</summary>
@@ -199,7 +251,7 @@ public sealed class GptModel : IDisposable
     {
         using var _ = torch.no_grad();
         var h = HiddenCached(ids, cache, bf16);
-        return F.linear(h.select(1, h.shape[1] - 1), cache.Weight(this, Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight", bf16));
+        return Logits(h.select(1, h.shape[1] - 1), cache.Weight(this, Options.TieEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight", bf16));
     }
 
     Tensor HiddenCached(Tensor ids, KvCache cache, bool bf16)
@@ -212,14 +264,16 @@ public sealed class GptModel : IDisposable
         for (int i = 0; i < Options.NLayers; i++)
         {
             int layer = i;
-            x = Block(layer, x, cos, sin, bf16, name => cache.Weight(this, name, bf16), 0.0, (q, k, v) =>
+            Tensor Attend(Tensor q, Tensor k, Tensor v)
             {
                 var (keys, values) = cache.Append(layer, k, v);
                 return CachedAttention(q, keys, values);
-            });
+            }
+            Tensor W(string name) => cache.Weight(this, name, bf16);
+            x = IsNgpt ? NgptBlock(layer, x, cos, sin, bf16, W, Attend) : Block(layer, x, cos, sin, bf16, W, 0.0, Attend);
         }
         cache.Advance(t);
-        return Norm(x, "model.norm").to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        return IsNgpt ? x.to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32) : Norm(x, "model.norm").to(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
     }
 
     /// <summary>
@@ -319,11 +373,38 @@ public sealed class GptModel : IDisposable
         for (long s = 0; s < n; s += chunk)
         {
             long c = Math.Min(chunk, n - s);
-            var logits = F.linear(flat.narrow(0, s, c), w).to(ScalarType.Float32);
+            var logits = Logits(flat.narrow(0, s, c), w).to(ScalarType.Float32);
             var l = F.cross_entropy(logits, y.narrow(0, s, c), reduction: nn.Reduction.Sum);
             total = total is null ? l : total + l;
         }
         return total! / n;
+    }
+
+    /// <summary>Ignored targets of <see cref="MaskedLossSum"/> (cross_entropy's ignore_index).</summary>
+    public const long IgnoreTarget = -100;
+
+    /// <summary>
+    /// Summed cross-entropy (fp32) over the targets [B, T] that are not <see cref="IgnoreTarget"/>, for inputs [B, T]
+    /// with optional RoPE positions and attention mask (see <see cref="Hidden"/>); the caller divides by the number of
+    /// counted targets. Supervised fine-tuning trains on the assistant's tokens only this way.
+    /// </summary>
+    public Tensor MaskedLossSum(Tensor input, Tensor target, bool bf16, bool training, Tensor? positions = null, Tensor? visible = null)
+    {
+        var h = Hidden(input, bf16, training, positions, visible);
+        var w = OutputWeight(bf16);
+        long n = h.shape[0] * h.shape[1];
+        var flat = h.reshape(n, -1);
+        var y = target.reshape(-1);
+        long chunk = Math.Max(1, (1L << 21) / VocabSize);
+        Tensor? total = null;
+        for (long s = 0; s < n; s += chunk)
+        {
+            long c = Math.Min(chunk, n - s);
+            var logits = Logits(flat.narrow(0, s, c), w).to(ScalarType.Float32);
+            var l = F.cross_entropy(logits, y.narrow(0, s, c), ignore_index: IgnoreTarget, reduction: nn.Reduction.Sum);
+            total = total is null ? l : total + l;
+        }
+        return total!;
     }
 
     /// <summary>Master weights as safetensors tensors (F32, or BF16 when asked).</summary>

@@ -26,8 +26,8 @@ public sealed class LrSchedule
     public static LrSchedule From(TrainOptions o)
     {
         var s = o.Schedule;
-        int t = s.Type == "wsd" ? s.DecayStartFor(o.Steps) : s.WarmupSteps;
-        return new LrSchedule(s.Type, o.Optimizer.Lr, o.Optimizer.MinLr, s.WarmupSteps, t, o.Steps, s.Decay, s.HalfLife);
+        int t = s.Type == "wsd" ? s.DecayStartFor(o.Steps) : o.Warmup;
+        return new LrSchedule(s.Type, o.Optimizer.Lr, o.Optimizer.MinLr, o.Warmup, t, o.Steps, s.Decay, s.HalfLife);
     }
 
     public double At(int s)

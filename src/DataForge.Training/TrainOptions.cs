@@ -3,11 +3,18 @@ using DataForge.Configuration;
 
 namespace DataForge.Training;
 
-/// <summary>TRAIN.json: one from-scratch pretraining run (model, optimiser, schedule, batch, curriculum).</summary>
+/// <summary>TRAIN.json: one pretraining run from scratch (model, optimiser, schedule, batch, curriculum), or supervised fine-tuning of a trained model on chat data.</summary>
 public sealed class TrainOptions : IValidatableOptions
 {
     [Option("Run name, used in logs and the exported config.")]
     public string Name { get; set; } = "run";
+
+    [Option("pretrain: train from scratch on token directories (phases); sft: fine-tune the model in init_from on chat conversations (sft), with the loss on the assistant's tokens only.",
+        AllowedValues = ["pretrain", "sft"])]
+    public string Task { get; set; } = "pretrain";
+
+    [Option("sft: a run's final/ or checkpoint directory whose model (options, weights and tokenizer) the fine-tuning starts from; the model section is taken from it.")]
+    public string? InitFrom { get; set; }
 
     [Option("Run directory (metrics.jsonl, checkpoints/, final/, samples.txt); relative to the working directory.", Required = true)]
     public string Output { get; set; } = "";
@@ -25,7 +32,7 @@ public sealed class TrainOptions : IValidatableOptions
         AllowedValues = ["fp32", "bf16"])]
     public string Precision { get; set; } = "fp32";
 
-    [Option("Optimizer steps in the whole run.", Required = true, Min = 1)]
+    [Option("Optimizer steps in the whole run (required for pretrain; sft derives them from sft.epochs).", Min = 1)]
     public int Steps { get; set; }
 
     [Option("Tokenizer directory for generation and export (default: the one named by the first phase's tokens.json).")]
@@ -43,14 +50,25 @@ public sealed class TrainOptions : IValidatableOptions
     [Option("Batch size: micro-batch, accumulation, doubling steps.")]
     public BatchOptions Batch { get; set; } = new();
 
-    [Option("Curriculum phases in order; each reads its own token data.", Required = true)]
+    [Option("Curriculum phases in order; each reads its own token data (pretrain only).")]
     public List<PhaseOptions> Phases { get; set; } = [];
+
+    [Option("Supervised fine-tuning data and chat template (task sft).")]
+    public SftOptions Sft { get; set; } = new();
 
     [Option("Evaluation, logging and checkpoint cadence.")]
     public EvalOptions Eval { get; set; } = new();
 
     public void Validate(OptionsValidation v)
     {
+        if (Task == "sft")
+        {
+            ValidateSft(v);
+            return;
+        }
+        if (Steps < 1) v.Error("steps", "missing required option; expected an integer >= 1");
+        if (InitFrom is not null) v.Error("init_from", "init_from is for task sft (pretraining starts from scratch)");
+        if (Sft.Train.Count > 0) v.Error("sft", "sft data is for task sft");
         if (Phases.Count == 0) v.Error("phases", "expected at least one phase");
         if (!Device.Equals("cpu", StringComparison.Ordinal) && !Device.StartsWith("cuda", StringComparison.Ordinal))
             v.Error("device", $"expected cpu, cuda or cuda:N, found \"{Device}\"");
@@ -69,17 +87,43 @@ public sealed class TrainOptions : IValidatableOptions
         if (Schedule.Type == "wsd")
         {
             int decayStart = Schedule.DecayStartFor(Steps);
-            if (decayStart < Schedule.WarmupSteps) v.Error("schedule", $"decay_start ({decayStart}) must be >= warmup_steps ({Schedule.WarmupSteps})");
+            if (decayStart < Warmup) v.Error("schedule", $"decay_start ({decayStart}) must be >= warmup_steps ({Warmup})");
             if (decayStart > Steps) v.Error("schedule", $"decay_start ({decayStart}) must be <= steps ({Steps})");
         }
-        if (Schedule.WarmupSteps > Steps) v.Error("schedule", $"warmup_steps ({Schedule.WarmupSteps}) must be <= steps ({Steps})");
-        if (Model.DModel % Model.NHeads != 0) v.Error("model", $"d_model ({Model.DModel}) must be a multiple of n_heads ({Model.NHeads})");
-        else if (Model.DModel / Model.NHeads % 2 != 0) v.Error("model", "the head size (d_model / n_heads) must be even for RoPE");
+        if (Warmup > Steps) v.Error("schedule", $"warmup_steps ({Warmup}) must be <= steps ({Steps})");
+        foreach (var e in Model.Problems()) v.Error("model", e);
+        ValidateOptimizer(v);
+    }
+
+    void ValidateOptimizer(OptionsValidation v)
+    {
         if (Optimizer.Betas.Length != 2 || Optimizer.Betas.Any(b => b is < 0 or >= 1)) v.Error("optimizer", "betas must be two numbers in [0, 1)");
         if (Optimizer.MinLr > Optimizer.Lr) v.Error("optimizer", $"min_lr ({Optimizer.MinLr}) must be <= lr ({Optimizer.Lr})");
         for (int i = 1; i < Batch.DoubleAtSteps.Count; i++)
             if (Batch.DoubleAtSteps[i] <= Batch.DoubleAtSteps[i - 1]) v.Error("batch", "double_at_steps must be increasing");
     }
+
+    void ValidateSft(OptionsValidation v)
+    {
+        if (InitFrom is null) v.Error("init_from", "task sft needs init_from (a run's final/ or checkpoint directory)");
+        if (Sft.Train.Count == 0) v.Error("sft", "task sft needs sft.train (chat JSON Lines files)");
+        if (Phases.Count > 0) v.Error("phases", "task sft reads sft.train, not phases");
+        if (Steps != 0) v.Error("steps", "task sft derives its steps from sft.epochs; remove steps");
+        if (Eval.Data is not null) v.Error("eval", "eval.data is for pretraining; task sft validates on held-out conversations (sft.val or sft.val_fraction)");
+        if (Eval.Tasks is not null) v.Error("eval", "eval.tasks runs during pretraining only; evaluate the fine-tuned final/ with dataforge eval");
+        // The model is the one in init_from; a model section would be silently ignored.
+        if (System.Text.Json.JsonSerializer.Serialize(Model) != System.Text.Json.JsonSerializer.Serialize(new ModelOptions()))
+            v.Error("model", "task sft takes the model from init_from; remove the model section");
+        ValidateOptimizer(v);
+        for (int i = 1; i < Batch.DoubleAtSteps.Count; i++)
+            if (Batch.DoubleAtSteps[i] <= Batch.DoubleAtSteps[i - 1]) v.Error("batch", "double_at_steps must be increasing");
+    }
+
+    /// <summary>Warmup steps: schedule.warmup_steps, by default 100 for GPT pretraining and 0 for nGPT (as the paper trains) and for sft.</summary>
+    internal int Warmup => Schedule.WarmupSteps ?? (Task == "sft" || Model.Architecture == "ngpt" ? 0 : 100);
+
+    /// <summary>Weight decay: optimizer.weight_decay, by default 0.1, and 0 for nGPT (its matrices are normalised after every step).</summary>
+    internal double WeightDecay => Optimizer.WeightDecay ?? (Model.Architecture == "ngpt" ? 0.0 : 0.1);
 
     /// <summary>Reads and validates a TRAIN.json file; relative data paths resolve against the working directory.</summary>
     public static TrainOptions Load(string path) => Parse(File.ReadAllBytes(path), path);
@@ -101,6 +145,10 @@ public sealed class TrainOptions : IValidatableOptions
 
 public sealed class ModelOptions
 {
+    [Option("gpt: pre-norm Transformer (norm, mlp, dropout options apply); ngpt: the normalised Transformer of Loshchilov et al. 2024 (no norms, unit-norm weights and hidden states, SwiGLU; docs/training.md#ngpt).",
+        AllowedValues = ["gpt", "ngpt"])]
+    public string Architecture { get; set; } = "gpt";
+
     [Option("Vocabulary size (default: the data's tokens.json vocab_size).", Min = 2)]
     public int? VocabSize { get; set; }
 
@@ -152,6 +200,17 @@ public sealed class ModelOptions
     [Option("Standard deviation of the normal initialisation (residual projections get std / sqrt(2 x n_layers), nanoGPT style).", ExclusiveMin = 0)]
     public double InitStd { get; set; } = 0.02;
 
+    /// <summary>Combinations the model cannot build, as messages.</summary>
+    internal IEnumerable<string> Problems()
+    {
+        if (DModel % NHeads != 0) yield return $"d_model ({DModel}) must be a multiple of n_heads ({NHeads})";
+        else if (DModel / NHeads % 2 != 0) yield return "the head size (d_model / n_heads) must be even for RoPE";
+        if (Architecture != "ngpt") yield break;
+        if (Mlp != "swiglu") yield return "architecture ngpt uses a SwiGLU MLP: set mlp to swiglu";
+        if (QkvBias || QkNorm) yield return "architecture ngpt has no qkv_bias or qk_norm (q and k are normalised per head and scaled by s_qk)";
+        if (AttentionDropout > 0 || HiddenDropout > 0 || EmbeddingDropout > 0) yield return "architecture ngpt trains without dropout: set the dropouts to 0";
+    }
+
     internal int Hidden => MlpHidden ?? (Mlp == "gelu" ? 4 * DModel : (8 * DModel / 3 + 63) / 64 * 64);
 }
 
@@ -169,8 +228,8 @@ public sealed class OptimizerOptions
     [Option("AdamW epsilon.", ExclusiveMin = 0)]
     public double Eps { get; set; } = 1e-8;
 
-    [Option("Decoupled weight decay, applied to weights with 2 or more dimensions only.", Min = 0)]
-    public double WeightDecay { get; set; } = 0.1;
+    [Option("Decoupled weight decay, applied to weights with 2 or more dimensions only (default 0.1; 0 for architecture ngpt).", Min = 0)]
+    public double? WeightDecay { get; set; }
 
     [Option("Clip the global gradient L2 norm to this value (0 = no clipping).", Min = 0)]
     public double GradClip { get; set; } = 1.0;
@@ -181,8 +240,8 @@ public sealed class ScheduleOptions
     [Option("wsd (warmup, stable, decay) or cosine (warmup, cosine to min_lr at the last step).", AllowedValues = ["wsd", "cosine"])]
     public string Type { get; set; } = "wsd";
 
-    [Option("Warmup steps W: lr = eta * s / W for s < W.", Min = 0)]
-    public int WarmupSteps { get; set; } = 100;
+    [Option("Warmup steps W: lr = eta * s / W for s < W (default 100; 0 for architecture ngpt and for task sft).", Min = 0)]
+    public int? WarmupSteps { get; set; }
 
     [Option("wsd: step T where decay starts (default: 90% of steps, so the decay is about 10% of the tokens).", Min = 0)]
     public int? DecayStart { get; set; }
@@ -270,4 +329,31 @@ public sealed class EvalOptions
 
     [Option("Tokens generated per sample.", Min = 1)]
     public int SampleTokens { get; set; } = 64;
+}
+
+public sealed class SftOptions
+{
+    [Option("JSON Lines files of conversations: chat_format output (\"text\" in the chat template), Alpaca records (instruction, input, output) or multi-turn \"messages\" ([{role, content}]); an optional \"system\" field.")]
+    public List<string> Train { get; set; } = [];
+
+    [Option("Held-out conversation files for the validation loss (default: val_fraction of the train conversations, chosen by the seed).")]
+    public List<string> Val { get; set; } = [];
+
+    [Option("Fraction of the train conversations held out for validation when val is empty.", Min = 0, Max = 0.5)]
+    public double ValFraction { get; set; } = 0.05;
+
+    [Option("Chat template with {system} (optional), {user} and {assistant}; the text after {assistant} ends a turn. Default Llama-3-like (as chat_format).")]
+    public string Template { get; set; } = Synth.ChatTemplate.Llama3;
+
+    [Option("System message for conversations that carry none (default: no system turn).")]
+    public string? System { get; set; }
+
+    [Option("Epochs over the train conversations (the run's steps follow from it).", Min = 1)]
+    public int Epochs { get; set; } = 1;
+
+    [Option("Pack several conversations into each context window (otherwise one per window, padded).")]
+    public bool Pack { get; set; } = true;
+
+    [Option("With pack: each conversation attends only to itself and its RoPE positions start at 0 (block-diagonal causal attention).")]
+    public bool BlockAttention { get; set; } = true;
 }

@@ -58,6 +58,7 @@ public static class Trainer
 
     public static TrainResult Run(TrainOptions o, TrainRunOptions run)
     {
+        if (o.Task == "sft") return SftTrainer.Run(o, run);
         string runDir = Path.GetFullPath(o.Output);
         string metricsPath = Path.Combine(runDir, "metrics.jsonl");
         string ckptRoot = Path.Combine(runDir, "checkpoints");
@@ -100,7 +101,7 @@ public static class Trainer
         File.WriteAllText(Path.Combine(runDir, "config.json"), o.ToJson());
 
         using var model = new GptModel(o.Model, vocab, device, o.Seed);
-        using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.Optimizer.WeightDecay);
+        using var opt = new AdamW(model.Parameters, o.Optimizer.Betas[0], o.Optimizer.Betas[1], o.Optimizer.Eps, o.WeightDecay);
         var schedule = LrSchedule.From(o);
 
         int step = 0;
@@ -158,6 +159,7 @@ public static class Trainer
             }
             double gradNorm = opt.ClipGradNorm(o.Optimizer.GradClip);
             opt.Update(lr);
+            model.NormaliseWeights();
             opt.ZeroGrad();
             step = s;
             tokens += (long)accum * mb * ctx;
@@ -238,7 +240,7 @@ public static class Trainer
     /// Under the lock: a fresh run gets an empty (or, with Overwrite, cleared) DataForge run directory; a resumed one
     /// its latest checkpoint. Returns that checkpoint, or null for a fresh start.
     /// </summary>
-    static string? PrepareRunDirectory(string runDir, string ckptRoot, TrainRunOptions run)
+    internal static string? PrepareRunDirectory(string runDir, string ckptRoot, TrainRunOptions run)
     {
         if (run.Resume && run.Overwrite) throw new RunSetupException("--resume and --overwrite cannot be combined");
         if (run.Resume)
@@ -308,9 +310,10 @@ public static class Trainer
 
     public static string HfConfig(ModelOptions m, int vocab, int eot)
     {
-        bool llamaLike = m.Mlp == "swiglu" && m.Norm == "rmsnorm";
+        // nGPT has no Hugging Face counterpart: like other non-Llama shapes it is DataForge's own model type.
+        bool llamaLike = m.Mlp == "swiglu" && m.Norm == "rmsnorm" && m.Architecture == "gpt";
         string arch = !llamaLike ? "DataForgeForCausalLM" : m.QkNorm ? "Qwen3ForCausalLM" : m.QkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
-        string type = !llamaLike ? "dataforge" : m.QkNorm ? "qwen3" : m.QkvBias ? "qwen2" : "llama";
+        string type = m.Architecture == "ngpt" ? "dataforge_ngpt" : !llamaLike ? "dataforge" : m.QkNorm ? "qwen3" : m.QkvBias ? "qwen2" : "llama";
         var cfg = new Dictionary<string, object?>
         {
             ["architectures"] = new[] { arch },

@@ -7,22 +7,63 @@ public class TrainCliTests
 {
     static (int Code, string Out, string Err) Cli(params string[] args) => CliTests.Cli(args);
 
-    [Fact]
-    public void Train_then_generate_from_the_final_model()
+    /// <summary>A token directory of bytes (end-of-text 256) naming a byte tokenizer directory; returns its source JSON.</summary>
+    static string ByteTokens(TempDir dir, string text)
     {
-        using var dir = new TempDir();
         string tok = dir["tok"];
         Directory.CreateDirectory(tok);
         File.WriteAllText(Path.Combine(tok, DataForge.Training.ByteCodec.ConfigFile), "{\"tokenizer_class\": \"bytes\"}");
         string data = dir["data"];
         Directory.CreateDirectory(data);
-        var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("hello world, hello there. ", 40)));
+        var bytes = Encoding.UTF8.GetBytes(text);
         var bin = new byte[bytes.Length * 2];
         for (int i = 0; i < bytes.Length; i++) bin[2 * i] = bytes[i];
         File.WriteAllBytes(Path.Combine(data, "train.bin"), bin);
         File.WriteAllBytes(Path.Combine(data, "val.bin"), bin);
         File.WriteAllText(Path.Combine(data, "tokens.json"), $"{{\"tokenizer\": {System.Text.Json.JsonSerializer.Serialize(tok)}, \"vocab_size\": 257, \"eot_id\": 256, \"dtype\": \"uint16\"}}");
-        string source = "{\"path\": " + System.Text.Json.JsonSerializer.Serialize(data) + "}";
+        return "{\"path\": " + System.Text.Json.JsonSerializer.Serialize(data) + "}";
+    }
+
+    [Fact]
+    public void Fine_tune_then_chat_with_the_model()
+    {
+        using var dir = new TempDir();
+        string source = ByteTokens(dir, string.Concat(Enumerable.Repeat("hello world, hello there. ", 40)));
+        string pre = dir.Write("pre.json", $$"""
+        {"output": {{System.Text.Json.JsonSerializer.Serialize(dir["pre"])}}, "steps": 20, "threads": 1,
+         "model": {"context_length": 48, "n_layers": 1, "d_model": 32, "n_heads": 2},
+         "optimizer": {"lr": 0.01}, "schedule": {"warmup_steps": 2}, "batch": {"micro_batch": 8}, "phases": [{"name": "all", "sources": [{{source}}]}],
+         "eval": {"every": 0, "batches": 1, "sample_prompts": []}
+        }
+        """);
+        Assert.Equal(0, Cli("train", pre).Code);
+        string chats = dir.Write("chat.jsonl", string.Concat(Enumerable.Repeat(
+            "{\"instruction\": \"hi?\", \"output\": \"hello!\"}\n{\"messages\": [{\"role\": \"user\", \"content\": \"bye?\"}, {\"role\": \"assistant\", \"content\": \"see you\"}]}\n", 4)));
+        string sft = dir.Write("sft.json", $$"""
+        {"task": "sft", "init_from": {{System.Text.Json.JsonSerializer.Serialize(Path.Combine(dir["pre"], "final"))}},
+         "output": {{System.Text.Json.JsonSerializer.Serialize(dir["sft"])}}, "threads": 1,
+         "optimizer": {"lr": 0.01, "weight_decay": 0}, "batch": {"micro_batch": 4},
+         "sft": {"train": [{{System.Text.Json.JsonSerializer.Serialize(chats)}}], "template": "U:{user}|A:{assistant}|", "epochs": 60, "val_fraction": 0},
+         "eval": {"every": 0, "log_every": 10, "sample_prompts": ["hi?"], "sample_tokens": 12}
+        }
+        """);
+        var v = Cli("validate", sft);
+        Assert.True(v.Code == 0, v.Err);
+        Assert.Contains("sft", v.Out);
+        var (code, output, err) = Cli("train", sft);
+        Assert.True(code == 0, err);
+        Assert.Contains("steps", output);
+        var g = Cli("generate", "--model", Path.Combine(dir["sft"], "final"), "--chat", "--prompt", "bye?", "--max-tokens", "20", "--temperature", "0");
+        Assert.True(g.Code == 0, g.Err);
+        Assert.Equal("see you", g.Out.TrimEnd('\n'));
+        Assert.Equal(2, Cli("generate", "--model", Path.Combine(dir["sft"], "final"), "--system", "x", "--prompt", "bye?").Code);
+    }
+
+    [Fact]
+    public void Train_then_generate_from_the_final_model()
+    {
+        using var dir = new TempDir();
+        string source = ByteTokens(dir, string.Concat(Enumerable.Repeat("hello world, hello there. ", 40)));
         string cfg = dir.Write("train.json", $$"""
         {"output": {{System.Text.Json.JsonSerializer.Serialize(dir["run"])}}, "steps": 30, "threads": 1,
          "model": {"context_length": 32, "n_layers": 1, "d_model": 32, "n_heads": 2},

@@ -33,9 +33,9 @@ sealed class MergingCodec : ITextCodec
 [Collection("torch random")]
 public class EvaluationTests
 {
-    static GptModel Model(int vocab = 320, int context = 32, long seed = 3)
+    static GptModel Model(int vocab = 320, int context = 32, long seed = 3, string architecture = "gpt")
     {
-        var o = Fixtures.Tiny("unused", "unused").Model;
+        var o = (architecture == "ngpt" ? Fixtures.TinyNgpt("unused", "unused") : Fixtures.Tiny("unused", "unused")).Model;
         o.ContextLength = context;
         return new GptModel(o, vocab, torch.CPU, seed);
     }
@@ -52,10 +52,12 @@ public class EvaluationTests
         return sum;
     }
 
-    [Fact]
-    public void A_continuations_loglikelihood_is_the_sum_of_log_softmax_at_its_positions()
+    [Theory]
+    [InlineData("gpt")]
+    [InlineData("ngpt")]
+    public void A_continuations_loglikelihood_is_the_sum_of_log_softmax_at_its_positions(string architecture)
     {
-        using var m = Model();
+        using var m = Model(architecture: architecture);
         var scorer = new Scorer(m, new ByteCodec(), 256, 4);
         var byteCtx = Encoding.UTF8.GetBytes("The cat").Select(b => (int)b).ToArray();
         var byteCont = Encoding.UTF8.GetBytes(" sat").Select(b => (int)b).ToArray();

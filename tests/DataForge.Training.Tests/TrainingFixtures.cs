@@ -47,6 +47,26 @@ static class Fixtures
         return TrainOptions.Parse(Encoding.UTF8.GetBytes(json), "tiny.json");
     }
 
+    /// <summary>A tiny nGPT run: no weight decay or warmup (its defaults), SwiGLU, separate output embedding.</summary>
+    public static TrainOptions TinyNgpt(string output, string data, int steps = 20, string precision = "fp32")
+    {
+        string json = $$"""
+        {
+          "output": {{Json(output)}},
+          "steps": {{steps}},
+          "threads": 1,
+          "precision": "{{precision}}",
+          "model": {"architecture": "ngpt", "context_length": 32, "n_layers": 2, "d_model": 32, "n_heads": 2, "mlp": "swiglu", "tie_embeddings": false},
+          "optimizer": {"lr": 0.03, "min_lr": 0.003},
+          "schedule": {"type": "cosine"},
+          "batch": {"micro_batch": 8},
+          "phases": [{"name": "main", "sources": [{"path": {{Json(data)}}}]}],
+          "eval": {"every": 0, "batches": 2, "log_every": 1, "checkpoint_every": 0}
+        }
+        """;
+        return TrainOptions.Parse(Encoding.UTF8.GetBytes(json), "tiny-ngpt.json");
+    }
+
     public static string Json(string s) => System.Text.Json.JsonSerializer.Serialize(s);
 
     public const string Text =

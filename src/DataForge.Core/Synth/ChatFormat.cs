@@ -81,6 +81,34 @@ public sealed class ChatTemplate
 
     static int SplitAt(string p0, string opener) => opener.Length == 0 ? 0 : Math.Max(0, p0.LastIndexOf(opener, StringComparison.Ordinal));
 
+    /// <summary>
+    /// The system message and turns of a text <see cref="Render"/> wrote, or an error saying where the text leaves the
+    /// template (pure: the inverse of Render for contents that do not contain the template's markers).
+    /// </summary>
+    public (string? System, List<ChatMessage> Messages)? Parse(string text, out string? error)
+    {
+        error = null;
+        int at = text.StartsWith(Begin, StringComparison.Ordinal) ? Begin.Length : 0;
+        string? system = null;
+        var messages = new List<ChatMessage>();
+        if (EndOfTurn.Length == 0) { error = "the template has no end-of-turn text after {assistant}"; return null; }
+        while (at < text.Length)
+        {
+            string role;
+            if (SystemHeader.Length > 0 && messages.Count == 0 && system is null && text.AsSpan(at).StartsWith(SystemHeader, StringComparison.Ordinal)) { role = "system"; at += SystemHeader.Length; }
+            else if (text.AsSpan(at).StartsWith(UserHeader, StringComparison.Ordinal)) { role = "user"; at += UserHeader.Length; }
+            else if (text.AsSpan(at).StartsWith(AssistantHeader, StringComparison.Ordinal)) { role = "assistant"; at += AssistantHeader.Length; }
+            else { error = $"expected a turn header of the chat template at character {at}"; return null; }
+            int end = text.IndexOf(EndOfTurn, at, StringComparison.Ordinal);
+            if (end < 0) { error = $"the {role} turn at character {at} has no end-of-turn marker"; return null; }
+            if (role == "system") system = text[at..end];
+            else messages.Add(new(role, text[at..end]));
+            at = end + EndOfTurn.Length;
+        }
+        if (messages.Count == 0) { error = "no user or assistant turn"; return null; }
+        return (system, messages);
+    }
+
     public string Render(string? system, IReadOnlyList<ChatMessage> messages)
     {
         var sb = new StringBuilder(Begin);
