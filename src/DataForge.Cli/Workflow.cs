@@ -84,8 +84,9 @@ public sealed class Workflow
             io.Out.WriteLine($"   ({clock.Elapsed.TotalSeconds:F1}s)");
         }
         io.Out.WriteLine($"== {Name}: {Steps.Count} steps done in {total.Elapsed.TotalSeconds:F0}s");
+        int width = Outputs.Count == 0 ? 0 : Outputs.Max(o => o.Label.Length);
         foreach (var (label, path) in Outputs)
-            io.Out.WriteLine($"{label,-16} {System.IO.Path.GetFullPath(path)}{(File.Exists(path) || Directory.Exists(path) ? "" : "  (missing)")}");
+            io.Out.WriteLine($"{label.PadRight(width)} {System.IO.Path.GetFullPath(path)}{(File.Exists(path) || Directory.Exists(path) ? "" : "  (missing)")}");
         return ExitCodes.Ok;
     }
 
