@@ -46,9 +46,7 @@ public static class MixCommand
                     io.Out.WriteLine($"{Path.GetFullPath(config.Output)}: the mix is finished; nothing to submit");
                     return ExitCodes.Ok;
                 }
-                io.Out.WriteLine($"{config.Name}: submitted to Slurm: "
-                    + string.Join(", ", sub.Steps.Select(st => st.JobId is null ? $"{st.Step.Id} (done earlier)" : $"{st.Step.Id} job {st.JobId}" + (st.Step.Tasks > 1 ? $" ({st.Submitted.Count} of {st.Step.Tasks} tasks)" : ""))));
-                io.Out.WriteLine($"follow with: dataforge status {sub.Output}");
+                SlurmCommands.PrintSubmitted(io, config.Name, sub);
                 if (!parse.GetValue(wait)) return ExitCodes.Ok;
                 int code = SlurmCommands.Follow(io, sub.Output, TimeSpan.FromMilliseconds(500));
                 if (code == ExitCodes.Ok) io.Out.WriteLine($"output: {sub.Output} ({Mixer.ReportFile}, _SUCCESS)");

@@ -100,6 +100,14 @@ public static class SlurmCommands
     /// Follows a submission until no job of it is live, with a live display; prints the failures and returns 1
     /// when it did not finish.
     /// </summary>
+    /// <summary>The jobs a submission started (steps done earlier say so) and how to follow them.</summary>
+    public static void PrintSubmitted(CliIO io, string name, SlurmSubmission sub)
+    {
+        io.Out.WriteLine($"{name}: submitted to Slurm: "
+            + string.Join(", ", sub.Steps.Select(st => st.JobId is null ? $"{st.Step.Id} (done earlier)" : $"{st.Step.Id} job {st.JobId}" + (st.Step.Tasks > 1 ? $" ({st.Submitted.Count} of {st.Step.Tasks} tasks)" : ""))));
+        io.Out.WriteLine($"follow with: dataforge status {sub.Output}");
+    }
+
     public static int Follow(CliIO io, string output, TimeSpan poll)
     {
         SlurmStatus? last = null;

@@ -362,35 +362,16 @@ public sealed partial class GptModel : IDisposable
         var input = windows.narrow(1, 0, t);
         var target = windows.narrow(1, 1, t);
         var h = Hidden(input, bf16, training);
-        var w = OutputWeight(bf16);
-        long n = h.shape[0] * h.shape[1];
-        var flat = h.reshape(n, -1);
-        var y = target.reshape(-1);
-        // Output projection and loss in row chunks of about 2M logits: the same sum, but each chunk's logits
-        // stay in cache instead of streaming a [B*T, V] tensor through memory several times (measured 5x faster).
-        long chunk = Math.Max(1, (1L << 21) / VocabSize);
-        Tensor? total = null;
-        for (long s = 0; s < n; s += chunk)
-        {
-            long c = Math.Min(chunk, n - s);
-            var logits = Logits(flat.narrow(0, s, c), w).to(ScalarType.Float32);
-            var l = F.cross_entropy(logits, y.narrow(0, s, c), reduction: nn.Reduction.Sum);
-            total = total is null ? l : total + l;
-        }
-        return total! / n;
+        return CrossEntropySum(h, target, bf16) / (h.shape[0] * h.shape[1]);
     }
 
-    /// <summary>Ignored targets of <see cref="MaskedLossSum"/> (cross_entropy's ignore_index).</summary>
-    public const long IgnoreTarget = -100;
-
     /// <summary>
-    /// Summed cross-entropy (fp32) over the targets [B, T] that are not <see cref="IgnoreTarget"/>, for inputs [B, T]
-    /// with optional RoPE positions and attention mask (see <see cref="Hidden"/>); the caller divides by the number of
-    /// counted targets. Supervised fine-tuning trains on the assistant's tokens only this way.
+    /// Summed fp32 cross-entropy of hidden states [B, T, D] against targets [B, T], skipping <see cref="IgnoreTarget"/>.
+    /// The output projection and loss run in row chunks of about 2M logits: the same sum, but each chunk's logits stay
+    /// in cache instead of streaming a [B*T, V] tensor through memory several times (measured 5x faster).
     /// </summary>
-    public Tensor MaskedLossSum(Tensor input, Tensor target, bool bf16, bool training, Tensor? positions = null, Tensor? visible = null)
+    Tensor CrossEntropySum(Tensor h, Tensor target, bool bf16)
     {
-        var h = Hidden(input, bf16, training, positions, visible);
         var w = OutputWeight(bf16);
         long n = h.shape[0] * h.shape[1];
         var flat = h.reshape(n, -1);
@@ -405,6 +386,20 @@ public sealed partial class GptModel : IDisposable
             total = total is null ? l : total + l;
         }
         return total!;
+    }
+
+    /// <summary>Ignored targets of <see cref="MaskedLossSum"/> (cross_entropy's ignore_index).</summary>
+    public const long IgnoreTarget = -100;
+
+    /// <summary>
+    /// Summed cross-entropy (fp32) over the targets [B, T] that are not <see cref="IgnoreTarget"/>, for inputs [B, T]
+    /// with optional RoPE positions and attention mask (see <see cref="Hidden"/>); the caller divides by the number of
+    /// counted targets. Supervised fine-tuning trains on the assistant's tokens only this way.
+    /// </summary>
+    public Tensor MaskedLossSum(Tensor input, Tensor target, bool bf16, bool training, Tensor? positions = null, Tensor? visible = null)
+    {
+        var h = Hidden(input, bf16, training, positions, visible);
+        return CrossEntropySum(h, target, bf16);
     }
 
     /// <summary>Master weights as safetensors tensors (F32, or BF16 when asked).</summary>

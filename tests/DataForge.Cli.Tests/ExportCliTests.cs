@@ -12,14 +12,7 @@ public class ExportCliTests
         var (tc, _, te) = CliTests.Cli("tokenizer", "train", "--input", dir["corpus.jsonl"], "--vocab-size", "320", "--out", dir["tok"], "--pattern", pattern);
         Assert.True(tc == 0, te);
         var tok = DataForge.Tokenization.TextTokenizer.Load(dir["tok"]);
-        string data = dir["data"];
-        Directory.CreateDirectory(data);
-        var ids = tok.Encode(text).Append(tok.EndOfTextId).ToArray();
-        var bin = new byte[ids.Length * 2];
-        for (int i = 0; i < ids.Length; i++) { bin[2 * i] = (byte)ids[i]; bin[2 * i + 1] = (byte)(ids[i] >> 8); }
-        File.WriteAllBytes(Path.Combine(data, "train.bin"), bin);
-        File.WriteAllBytes(Path.Combine(data, "val.bin"), bin);
-        File.WriteAllText(Path.Combine(data, "tokens.json"), $"{{\"tokenizer\": {JsonSerializer.Serialize(dir["tok"])}, \"vocab_size\": {tok.VocabSize}, \"eot_id\": {tok.EndOfTextId}, \"dtype\": \"uint16\"}}");
+        string data = TokenDirs.Write(dir["data"], tok.Encode(text).Append(tok.EndOfTextId).ToArray(), dir["tok"], tok.VocabSize, tok.EndOfTextId);
         string cfg = dir.Write("train.json", $$"""
         {"output": {{JsonSerializer.Serialize(dir["run"])}}, "steps": 20, "threads": 1,
          "model": {"context_length": 32, "n_layers": 1, "d_model": 64, "n_heads": 2, "mlp": "swiglu", "qkv_bias": true},

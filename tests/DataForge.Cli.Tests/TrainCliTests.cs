@@ -93,14 +93,7 @@ public class TrainCliTests
         trainer.AddAll([text]);
         DataForge.Tokenization.ByteBpeFiles.Write(trainer.Train(), dir["tok"]);
         var tok = DataForge.Tokenization.TextTokenizer.Load(dir["tok"]);
-        string data = dir["data"];
-        Directory.CreateDirectory(data);
-        var ids = tok.Encode(text).Append(tok.EndOfTextId).ToArray();
-        var bin = new byte[ids.Length * 2];
-        for (int i = 0; i < ids.Length; i++) { bin[2 * i] = (byte)ids[i]; bin[2 * i + 1] = (byte)(ids[i] >> 8); }
-        File.WriteAllBytes(Path.Combine(data, "train.bin"), bin);
-        File.WriteAllBytes(Path.Combine(data, "val.bin"), bin);
-        File.WriteAllText(Path.Combine(data, "tokens.json"), $"{{\"tokenizer\": {System.Text.Json.JsonSerializer.Serialize(dir["tok"])}, \"vocab_size\": {tok.VocabSize}, \"eot_id\": {tok.EndOfTextId}, \"dtype\": \"uint16\"}}");
+        string data = TokenDirs.Write(dir["data"], tok.Encode(text).Append(tok.EndOfTextId).ToArray(), dir["tok"], tok.VocabSize, tok.EndOfTextId);
         string source = "{\"path\": " + System.Text.Json.JsonSerializer.Serialize(data) + "}";
         string cfg = dir.Write("train.json", $$"""
         {"output": {{System.Text.Json.JsonSerializer.Serialize(dir["run"])}}, "steps": 40, "threads": 1,
