@@ -2,6 +2,7 @@ using System.CommandLine;
 using DataForge.Execution;
 using DataForge.Execution.Slurm;
 using DataForge.Pipelines;
+using DataForge.Tokenization;
 using DataForge.Tokenization.Mixing;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -39,6 +40,9 @@ public static class SlurmCommands
                         break;
                     case SlurmMix.Kind:
                         SlurmMix.RunTask(MixConfig.Load(sub.Config), sub, stepId, t, msg => io.Err.WriteLine(msg));
+                        break;
+                    case SlurmTokenizerTrain.Kind:
+                        SlurmTokenizerTrain.RunTask(sub, stepId, t, msg => io.Err.WriteLine(msg));
                         break;
                     default:
                         throw new CliUsageException($"{SlurmSubmission.PathOf(outDir)}: unknown kind '{sub.Kind}'");
@@ -93,7 +97,9 @@ public static class SlurmCommands
             foreach (var l in File.ReadLines(failed.Log).TakeLast(5)) w.WriteLine($"    {l}");
         }
         if (!status.Finished && !status.Live)
-            w.WriteLine($"  continue with: dataforge {(sub.Kind == SlurmMix.Kind ? "mix" : "run")} {sub.Config} --executor slurm --resume{(sub.Output != null ? $" --output {sub.Output}" : "")}");
+            w.WriteLine(sub.Kind == SlurmTokenizerTrain.Kind
+                ? $"  continue with: the same dataforge tokenizer train command (inputs and options in {sub.Config}) with --resume"
+                : $"  continue with: dataforge {(sub.Kind == SlurmMix.Kind ? "mix" : "run")} {sub.Config} --executor slurm --resume{(sub.Output != null ? $" --output {sub.Output}" : "")}");
     }
 
     /// <summary>
