@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using System.Text.Unicode;
 
@@ -40,8 +41,10 @@ public static class BpeCounts
                 int n, form = 0;
                 if (Utf8.FromUtf16(word, buf, out _, out n, replaceInvalidSequences: false) != OperationStatus.Done)
                 {
+                    // Code unit by code unit: Encoding.Unicode would replace the lone surrogate too.
                     form = 1;
-                    n = Encoding.Unicode.GetBytes(word, buf);
+                    n = word.Length * 2;
+                    for (int i = 0; i < word.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(buf.AsSpan(2 * i), word[i]);
                 }
                 w.Write7BitEncodedInt64((long)n * 2 + form);
                 w.Write(buf, 0, n);
@@ -76,7 +79,7 @@ public static class BpeCounts
                 if (n < 0 || n > int.MaxValue) throw new InvalidDataException($"word {i}: length {n} is impossible");
                 if (buf.Length < n) buf = new byte[Math.Max((int)n, buf.Length * 2)];
                 r.BaseStream.ReadExactly(buf, 0, (int)n);
-                string word = (head & 1) == 0 ? Encoding.UTF8.GetString(buf, 0, (int)n) : Encoding.Unicode.GetString(buf, 0, (int)n);
+                string word = (head & 1) == 0 ? Encoding.UTF8.GetString(buf, 0, (int)n) : Utf16(buf.AsSpan(0, (int)n));
                 words.Add(new(word, r.Read7BitEncodedInt64()));
             }
             Span<byte> end = stackalloc byte[8];
@@ -88,6 +91,15 @@ public static class BpeCounts
             throw new InvalidDataException($"{path}: not a whole pre-token count file ({ex.Message})");
         }
         return words;
+    }
+
+    static string Utf16(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length % 2 != 0) throw new InvalidDataException($"a UTF-16 word of {bytes.Length} bytes");
+        return string.Create(bytes.Length / 2, bytes.ToArray(), (chars, b) =>
+        {
+            for (int i = 0; i < chars.Length; i++) chars[i] = (char)BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(2 * i));
+        });
     }
 
     static BinaryReader Open(string path, out long preTokens, out long distinct)
