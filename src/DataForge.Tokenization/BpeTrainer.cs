@@ -67,7 +67,17 @@ public sealed class BpeTrainer
 
     /// <summary>Counts every text in parallel.</summary>
     public void AddAll(IEnumerable<string> texts)
-        => Parallel.ForEach(texts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Threads) }, t => Add(t));
+    {
+        try
+        {
+            Parallel.ForEach(texts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Threads) }, t => Add(t));
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+        {
+            // A bad input (file:line) is one error: report it as itself, not wrapped.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+        }
+    }
 
     /// <summary>
     /// Adds counts made elsewhere (another process's <see cref="WordCounts"/>, <see cref="BpeCounts"/>): counts
