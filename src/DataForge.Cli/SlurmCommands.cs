@@ -57,8 +57,8 @@ public static class SlurmCommands
     /// <summary><c>dataforge status OUT</c>: the tasks of a run submitted to Slurm, done, running and failed.</summary>
     public static Command BuildStatus(CliIO io)
     {
-        var output = new Argument<string>("output") { Description = "Output directory of a run or mix submitted with --executor slurm." };
-        var cmd = new Command("status", "Show the Slurm jobs of a run or mix: tasks done, running and failed, and the log and error of a failed task. Exit code 1 when a task failed.") { output };
+        var output = new Argument<string>("output") { Description = "Output directory of a run, mix or tokenizer training submitted with --executor slurm." };
+        var cmd = new Command("status", "Show the Slurm jobs of a run, mix or tokenizer training: tasks done, running and failed, and the log and error of a failed task. Exit code 1 when a task failed.") { output };
         cmd.SetAction(parse =>
         {
             string outDir = Path.GetFullPath(parse.GetValue(output)!);
