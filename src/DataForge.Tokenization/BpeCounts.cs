@@ -64,34 +64,45 @@ public static class BpeCounts
         return preTokens;
     }
 
-    /// <summary>Reads a count file; <paramref name="preTokens"/> is the number of pre-tokens it counted.</summary>
+    /// <summary>Reads a count file whole; <paramref name="preTokens"/> is the number of pre-tokens it counted.</summary>
     public static List<KeyValuePair<string, long>> Read(string path, out long preTokens)
     {
-        using var r = Open(path, out preTokens, out long distinct);
-        var words = new List<KeyValuePair<string, long>>((int)Math.Min(distinct, 1 << 20));
+        preTokens = PreTokens(path);
+        return Words(path).ToList();
+    }
+
+    /// <summary>The words of a count file and their counts, in ordinal order, read as they are enumerated.</summary>
+    public static IEnumerable<KeyValuePair<string, long>> Words(string path)
+    {
+        using var r = Open(path, out _, out long distinct);
         byte[] buf = new byte[256];
-        try
+        for (long i = 0; i < distinct; i++)
         {
-            for (long i = 0; i < distinct; i++)
+            string word;
+            long count;
+            try
             {
                 long head = r.Read7BitEncodedInt64();
                 long n = head >> 1;
                 if (n < 0 || n > int.MaxValue) throw new InvalidDataException($"word {i}: length {n} is impossible");
                 if (buf.Length < n) buf = new byte[Math.Max((int)n, buf.Length * 2)];
                 r.BaseStream.ReadExactly(buf, 0, (int)n);
-                string word = (head & 1) == 0 ? Encoding.UTF8.GetString(buf, 0, (int)n) : Utf16(buf.AsSpan(0, (int)n));
-                words.Add(new(word, r.Read7BitEncodedInt64()));
+                word = (head & 1) == 0 ? Encoding.UTF8.GetString(buf, 0, (int)n) : Utf16(buf.AsSpan(0, (int)n));
+                count = r.Read7BitEncodedInt64();
             }
-            Span<byte> end = stackalloc byte[8];
-            r.BaseStream.ReadExactly(end);
-            if (!end.SequenceEqual(End)) throw new InvalidDataException("no end mark after the last word");
+            catch (Exception ex) when (ex is EndOfStreamException or FormatException or InvalidDataException)
+            {
+                throw Truncated(path, ex);
+            }
+            yield return new(word, count);
         }
-        catch (Exception ex) when (ex is EndOfStreamException or FormatException or InvalidDataException)
-        {
-            throw new InvalidDataException($"{path}: not a whole pre-token count file ({ex.Message})");
-        }
-        return words;
+        byte[] end = new byte[8];
+        try { r.BaseStream.ReadExactly(end); }
+        catch (EndOfStreamException ex) { throw Truncated(path, ex); }
+        if (!end.AsSpan().SequenceEqual(End)) throw Truncated(path, new InvalidDataException("no end mark after the last word"));
     }
+
+    static InvalidDataException Truncated(string path, Exception ex) => new($"{path}: not a whole pre-token count file ({ex.Message})");
 
     static string Utf16(ReadOnlySpan<byte> bytes)
     {

@@ -168,8 +168,7 @@ public static class SlurmTokenizerTrain
         {
             string path = CountFile(outDir, t, tasks);
             if (!File.Exists(path)) throw new InvalidOperationException($"{path}: missing: task {t} of step c0 did not finish (tokenizer train --resume)");
-            var words = BpeCounts.Read(path, out long preTokens);
-            trainer.AddCounts(words, preTokens);
+            trainer.AddCounts(BpeCounts.Words(path), BpeCounts.PreTokens(path));
         }
         if (trainer.PreTokens == 0)
             throw new InputException(request.Inputs.Count == 1 ? request.Inputs[0] : $"{request.Inputs[0]} (and {request.Inputs.Count - 1} more --input files)",

@@ -77,6 +77,18 @@ public class SplitTrainingTests
     }
 
     [Fact]
+    public void Merging_counts_of_empty_inputs_is_an_error_naming_them()
+    {
+        using var dir = new TempDir();
+        var request = Request([dir.Write("in/empty1.txt", ""), dir.Write("in/empty2.txt", "")]);
+        for (int t = 0; t < 2; t++) SlurmTokenizerTrain.Count(request, dir["out"], t, 2, 1, null);
+        var ex = Assert.Throws<DataForge.Execution.InputException>(() => SlurmTokenizerTrain.Merge(request, dir["out"], 2, 1, null));
+        Assert.Contains("empty1.txt (and 1 more --input files)", ex.Message);
+        Assert.Contains("no text to train a tokenizer on", ex.Message);
+        Assert.False(File.Exists(dir["out/_SUCCESS"]));
+    }
+
+    [Fact]
     public void Count_files_round_trip_every_word_and_are_the_same_bytes_for_the_same_counts()
     {
         using var dir = new TempDir();
