@@ -107,7 +107,7 @@ public static class SlurmTokenizerTrain
                 File.WriteAllBytes(requestPath, json);
             }
         }
-        catch { if (!resume) outputLock.Abandon(); throw; }
+        catch { outputLock.Abandon(); throw; }
         int tasks = Math.Max(1, Math.Min(executor.Tasks, request.Inputs.Count));
         // Count files of another task count deal the files differently: they count for nothing.
         if (Directory.Exists(CountsDir(outDir)))
