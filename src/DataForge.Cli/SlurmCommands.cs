@@ -2,6 +2,7 @@ using System.CommandLine;
 using DataForge.Execution;
 using DataForge.Execution.Slurm;
 using DataForge.Pipelines;
+using DataForge.Tokenization;
 using DataForge.Tokenization.Mixing;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -40,6 +41,9 @@ public static class SlurmCommands
                     case SlurmMix.Kind:
                         SlurmMix.RunTask(MixConfig.Load(sub.Config), sub, stepId, t, msg => io.Err.WriteLine(msg));
                         break;
+                    case SlurmTokenizerTrain.Kind:
+                        SlurmTokenizerTrain.RunTask(sub, stepId, t, msg => io.Err.WriteLine(msg));
+                        break;
                     default:
                         throw new CliUsageException($"{SlurmSubmission.PathOf(outDir)}: unknown kind '{sub.Kind}'");
                 }
@@ -53,8 +57,8 @@ public static class SlurmCommands
     /// <summary><c>dataforge status OUT</c>: the tasks of a run submitted to Slurm, done, running and failed.</summary>
     public static Command BuildStatus(CliIO io)
     {
-        var output = new Argument<string>("output") { Description = "Output directory of a run or mix submitted with --executor slurm." };
-        var cmd = new Command("status", "Show the Slurm jobs of a run or mix: tasks done, running and failed, and the log and error of a failed task. Exit code 1 when a task failed.") { output };
+        var output = new Argument<string>("output") { Description = "Output directory of a run, mix or tokenizer training submitted with --executor slurm." };
+        var cmd = new Command("status", "Show the Slurm jobs of a run, mix or tokenizer training: tasks done, running and failed, and the log and error of a failed task. Exit code 1 when a task failed.") { output };
         cmd.SetAction(parse =>
         {
             string outDir = Path.GetFullPath(parse.GetValue(output)!);
@@ -93,7 +97,9 @@ public static class SlurmCommands
             foreach (var l in File.ReadLines(failed.Log).TakeLast(5)) w.WriteLine($"    {l}");
         }
         if (!status.Finished && !status.Live)
-            w.WriteLine($"  continue with: dataforge {(sub.Kind == SlurmMix.Kind ? "mix" : "run")} {sub.Config} --executor slurm --resume{(sub.Output != null ? $" --output {sub.Output}" : "")}");
+            w.WriteLine(sub.Kind == SlurmTokenizerTrain.Kind
+                ? $"  continue with: the same dataforge tokenizer train command (inputs and options in {sub.Config}) with --resume"
+                : $"  continue with: dataforge {(sub.Kind == SlurmMix.Kind ? "mix" : "run")} {sub.Config} --executor slurm --resume{(sub.Output != null ? $" --output {sub.Output}" : "")}");
     }
 
     /// <summary>

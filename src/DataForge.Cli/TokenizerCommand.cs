@@ -62,9 +62,14 @@ public static class TokenizerCommand
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenisation: 'default' (GPT-4's regex, CJK runs of at most 16 ideographs split off) or 'gpt4' (GPT-4's regex, which llama.cpp implements as llama-bpe: needed for `export --format gguf`).", DefaultValueFactory = _ => "default" };
         var threads = new Option<int>("--threads") { Description = "Threads for counting pre-tokens (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a tokenizer DataForge wrote in --out before (a directory DataForge did not write is never cleared)." };
+        var executor = new Option<string?>("--executor") { Description = "Where to count: local (in this process) or slurm (an array job counts the pre-tokens of its share of the input files, one job sums the counts and merges; same tokenizer). Default: --executor-config's type, else local." };
+        executor.AcceptOnlyFromAmong("local", "slurm");
+        var executorConfig = new Option<string?>("--executor-config") { Description = "A JSON file with the executor options (type, partition, time, cpus_per_task, mem, tasks, max_concurrent, qos, account, sbatch_args, env, command), as a pipeline's or mix's \"executor\" key." };
+        var wait = new Option<bool>("--wait") { Description = "With the Slurm executor: follow the jobs until they end; exit code 1 when a task failed." };
+        var resume = new Option<bool>("--resume") { Description = "With the Slurm executor: finish a training submitted to --out before, with the same inputs and options: submits only the count tasks that did not finish, and the merge." };
         var cmd = new Command("train", "Train a byte-level BPE tokenizer that Microsoft.ML.Tokenizers (and Hugging Face tokenizers) load.")
         {
-            input, vocab, output, minFreq, specials, pattern, threads, overwrite,
+            input, vocab, output, minFreq, specials, pattern, threads, overwrite, executor, executorConfig, wait, resume,
         };
         cmd.SetAction(parse =>
         {
@@ -84,6 +89,35 @@ public static class TokenizerCommand
             foreach (var f in files)
                 if (OutputDirectory.Overlap(dir, f) is { } how)
                     throw new CliUsageException($"--out {Path.GetFullPath(dir)}: the output directory {how} the input {f}; choose an output outside the inputs");
+            var exec = parse.GetValue(executorConfig) is { } ef
+                ? DataForge.Configuration.OptionsBinder.BindConfig<ExecutorOptions>(ReadExecutorConfig(ef), ef)
+                : new ExecutorOptions();
+            bool slurm = (parse.GetValue(executor) ?? exec.Type) == "slurm";
+            if (!slurm && (parse.GetValue(wait) || parse.GetValue(resume)))
+                throw new CliUsageException("--wait and --resume apply to the Slurm executor (--executor slurm); a local training runs to its end");
+            if (slurm)
+            {
+                if (parse.GetValue(resume) && parse.GetValue(overwrite))
+                    throw new CliUsageException("--resume and --overwrite exclude each other: --resume finishes the submitted training, --overwrite starts over");
+                if (parse.GetResult(threads) is { Implicit: false })
+                    throw new CliUsageException("--threads applies to the local executor; on Slurm each task counts on the executor's cpus_per_task threads");
+                var request = new TokenizerTrainRequest(files.Select(Path.GetFullPath).ToList(), v, mf, parse.GetValue(specials) ?? [], pat);
+                var sub = SlurmTokenizerTrain.Submit(request, dir, exec, parse.GetValue(resume), parse.GetValue(overwrite), io.Err.WriteLine);
+                if (sub is null)
+                {
+                    io.Out.WriteLine($"{Path.GetFullPath(dir)}: the tokenizer is trained; nothing to submit");
+                    return ExitCodes.Ok;
+                }
+                SlurmCommands.PrintSubmitted(io, "tokenizer train", sub);
+                if (!parse.GetValue(wait)) return ExitCodes.Ok;
+                int code = SlurmCommands.Follow(io, sub.Output, TimeSpan.FromMilliseconds(500));
+                if (code == ExitCodes.Ok)
+                {
+                    var trained = TextTokenizer.Load(sub.Output);
+                    io.Out.WriteLine($"{sub.Output}: vocabulary {trained.VocabSize:N0}, <|endoftext|> = {trained.EndOfTextId}");
+                }
+                return code;
+            }
             // One writer per output directory (exit code 3 for a second); a refused or failed start leaves nothing behind.
             using var outputLock = OutputLock.Acquire(dir, "tokenizer train");
             var clock = Stopwatch.StartNew();
@@ -116,6 +150,15 @@ public static class TokenizerCommand
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    static byte[] ReadExecutorConfig(string path)
+    {
+        try { return File.ReadAllBytes(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"--executor-config {path}: cannot read it ({ex.Message})");
+        }
     }
 
     static Command Encode(CliIO io)

@@ -28,6 +28,7 @@ public sealed class BpeTrainer
     readonly BpeTrainerOptions _options;
     readonly Regex _regex;
     readonly List<Dictionary<string, long>> _locals = [];
+    readonly Dictionary<string, long> _added = new(StringComparer.Ordinal);
     readonly ThreadLocal<Dictionary<string, long>> _count;
 
     public BpeTrainer(BpeTrainerOptions options)
@@ -66,12 +67,37 @@ public sealed class BpeTrainer
 
     /// <summary>Counts every text in parallel.</summary>
     public void AddAll(IEnumerable<string> texts)
-        => Parallel.ForEach(texts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Threads) }, t => Add(t));
+    {
+        try
+        {
+            Parallel.ForEach(texts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Threads) }, t => Add(t));
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+        {
+            // A bad input (file:line) is one error: report it as itself, not wrapped.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+        }
+    }
+
+    /// <summary>
+    /// Adds counts made elsewhere (another process's <see cref="WordCounts"/>, <see cref="BpeCounts"/>): counts
+    /// are summed, so training on them equals training on the texts they were counted from, in any order.
+    /// Not thread-safe.
+    /// </summary>
+    public void AddCounts(IEnumerable<KeyValuePair<string, long>> counts, long preTokens)
+    {
+        foreach (var (w, c) in counts)
+        {
+            ref long t = ref CollectionsMarshal.GetValueRefOrAddDefault(_added, w, out _);
+            t += c;
+        }
+        Interlocked.Add(ref _preTokens, preTokens);
+    }
 
     /// <summary>Merged word counts (word -&gt; count), in ordinal order.</summary>
     public SortedDictionary<string, long> WordCounts()
     {
-        var all = new Dictionary<string, long>(StringComparer.Ordinal);
+        var all = new Dictionary<string, long>(_added, StringComparer.Ordinal);
         lock (_locals)
             foreach (var d in _locals)
                 foreach (var (w, c) in d)

@@ -215,6 +215,76 @@ public class SlurmTests
         foreach (var (name, bytes) in a) Assert.True(bytes.AsSpan().SequenceEqual(b[name]), $"{name} differs");
     }
 
+    /// <summary>Five tokenizer training inputs: plain text and JSONL shards; file 4 (counted by task 4 mod 3 = 1) ends in a bad line if asked.</summary>
+    static string[] TokenizerInputs(TempDir dir, bool badLast = false)
+    {
+        for (int f = 0; f < 4; f++) Runs.WriteCorpus(dir, $"tin/f{f}.jsonl", 60, seed: 30 + f);
+        dir.Write("tin/f4.txt", string.Join("\n", Enumerable.Range(0, 200).Select(i => $"line {i % 13} of table\t{i * 31 % 97}")) + "\n");
+        if (badLast) dir.Write("tin/f4.jsonl", "{\"text\": \"fine\"}\n{\"text\": \"unterminated\n");
+        return ["tokenizer", "train", "-i", dir["tin/*"], "--vocab-size", "400", "--special-tokens", "<|pad|>"];
+    }
+
+    static void AssertSameTokenizer(string expected, string actual)
+    {
+        foreach (var f in new[] { "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "dataforge_tokenizer.json" })
+            Assert.True(File.ReadAllBytes(Path.Combine(expected, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, f))), $"{f} differs");
+    }
+
+    [SlurmFact]
+    public void A_tokenizer_trained_on_slurm_with_3_tasks_equals_the_local_one()
+    {
+        SlurmCluster.Require();
+        using var dir = new TempDir();
+        var args = TokenizerInputs(dir);
+        var local = CliTests.Cli([.. args, "-o", dir["local"]]);
+        Assert.True(local.Code == 0, local.Err);
+        string exec = dir.Write("exec.json", """{"type": "slurm", "tasks": 3, "cpus_per_task": 1, "time": "5"}""");
+        var slurm = Dataforge([.. args, "-o", dir["slurm"], "--executor-config", exec, "--wait"]);
+        Assert.True(slurm.Code == 0, slurm.Err + slurm.Out);
+        Assert.Contains("c0 job", slurm.Out);
+        Assert.Equal(3, SlurmSubmission.Read(dir["slurm"])!.Step("c0").Step.Tasks);
+        foreach (var t in Enumerable.Range(0, 3)) Assert.True(File.Exists(SlurmSubmission.DoneMarker(dir["slurm"], "c0", t)));
+        AssertSameTokenizer(dir["local"], dir["slurm"]);
+        var status = Dataforge("status", dir["slurm"]);
+        Assert.Equal(0, status.Code);
+        Assert.Contains("finished", status.Out);
+        // Finished: --resume has nothing to submit.
+        var again = Dataforge([.. args, "-o", dir["slurm"], "--executor", "slurm", "--resume"]);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("nothing to submit", again.Out);
+    }
+
+    [SlurmFact]
+    public void A_failed_count_task_is_named_and_resume_recounts_only_it()
+    {
+        SlurmCluster.Require();
+        using var dir = new TempDir();
+        var args = TokenizerInputs(dir, badLast: true);
+        string exec = dir.Write("exec.json", """{"type": "slurm", "tasks": 3, "cpus_per_task": 1, "time": "5"}""");
+        var run = Dataforge([.. args, "-o", dir["o"], "--executor-config", exec, "--wait"]);
+        Assert.Equal(1, run.Code);
+        Assert.Contains("task c0[1]", run.Err);
+        Assert.Contains("f4.jsonl:2", run.Err);
+        Assert.Contains(SlurmSubmission.LogOf(dir["o"], "c0", 1), run.Err);
+        var status = Dataforge("status", dir["o"]);
+        Assert.Equal(1, status.Code);
+        Assert.Contains("task c0[1]", status.Out);
+        Assert.Contains("not run because of it: merge", status.Out);
+        Assert.Contains("--resume", status.Out);
+
+        // Other options are refused; the same ones with the file mended recount only task 1.
+        var other = Dataforge([.. args.Select(a => a == "400" ? "401" : a), "-o", dir["o"], "--executor-config", exec, "--resume"]);
+        Assert.Equal(2, other.Code);
+        Assert.Contains("differ", other.Err);
+        dir.Write("tin/f4.jsonl", "{\"text\": \"fine\"}\n{\"text\": \"mended\"}\n");
+        var resumed = Dataforge([.. args, "-o", dir["o"], "--executor-config", exec, "--resume", "--wait"]);
+        Assert.True(resumed.Code == 0, resumed.Err + resumed.Out);
+        Assert.Contains("(1 of 3 tasks)", resumed.Out);
+        var local = CliTests.Cli([.. args, "-o", dir["local"]]);
+        Assert.True(local.Code == 0, local.Err);
+        AssertSameTokenizer(dir["local"], dir["o"]);
+    }
+
     static bool WaitFor(Func<bool> condition, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();

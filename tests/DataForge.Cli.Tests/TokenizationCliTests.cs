@@ -28,6 +28,33 @@ public class TokenizationCliTests
     }
 
     [Fact]
+    public void Tokenizer_train_refuses_slurm_options_that_do_not_fit()
+    {
+        using var dir = new TempDir();
+        string input = Corpus(dir, "c", 20, 1);
+        string[] train = ["tokenizer", "train", "--input", input, "--vocab-size", "300"];
+        var wait = Cli([.. train, "--out", dir["a"], "--wait"]);
+        Assert.Equal(2, wait.Code);
+        Assert.Contains("--wait and --resume apply to the Slurm executor", wait.Err);
+        string bad = dir.Write("exec.json", "{\"type\": \"slurm\",\n \"tasks\": 0}");
+        var config = Cli([.. train, "--out", dir["b"], "--executor-config", bad]);
+        Assert.Equal(2, config.Code);
+        Assert.Contains("exec.json:2:", config.Err);
+        Assert.Contains("$.tasks: expected an integer >= 1", config.Err);
+        dir.Write("exec.json", "{\"type\": \"slurm\",\n \"time\": \"soon\"}");
+        var time = Cli([.. train, "--out", dir["b"], "--executor-config", bad]);
+        Assert.Equal(2, time.Code);
+        Assert.Contains("$.time: expected a Slurm time limit", time.Err);
+        var threads = Cli([.. train, "--out", dir["c"], "--executor", "slurm", "--threads", "2"]);
+        Assert.Equal(2, threads.Code);
+        Assert.Contains("--threads applies to the local executor", threads.Err);
+        var missing = Cli([.. train, "--out", dir["d"], "--executor-config", dir["none.json"]]);
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("none.json", missing.Err);
+        Assert.False(Directory.Exists(dir["b"]) || Directory.Exists(dir["c"]), "a refused start leaves no output directory");
+    }
+
+    [Fact]
     public void Tokenizer_train_writes_a_loadable_tokenizer()
     {
         using var dir = new TempDir();

@@ -8,7 +8,7 @@ namespace DataForge.Execution.Slurm;
 /// job. Steps run in order, each depending on the one before.
 /// </summary>
 /// <param name="Id">Short name used in file names and job names ("s0", "r0", "finish").</param>
-/// <param name="Kind">What the worker does: "map", "resolve", "finish" (pipelines), "tokenize", "mix" (mixes).</param>
+/// <param name="Kind">What the worker does: "map", "resolve", "finish" (pipelines), "tokenize", "mix" (mixes), "count", "merge" (tokenizer training).</param>
 /// <param name="Segment">The pipeline segment the step belongs to (0 for mixes).</param>
 /// <param name="Tasks">Array size; 1 for a single job.</param>
 /// <param name="Description">What the step does, for status displays.</param>
@@ -30,9 +30,9 @@ public sealed class SlurmSubmission
     public const string DirName = "_slurm";
     public const string FileName = "submission.json";
 
-    /// <summary>"pipeline" or "mix".</summary>
+    /// <summary>"pipeline", "mix" or "tokenizer".</summary>
     public required string Kind { get; init; }
-    /// <summary>The pipeline or MIX.json file, absolute.</summary>
+    /// <summary>The pipeline or MIX.json file (for a tokenizer training, the request it wrote), absolute.</summary>
     public required string Config { get; init; }
     /// <summary>The output directory, absolute.</summary>
     public required string Output { get; init; }
