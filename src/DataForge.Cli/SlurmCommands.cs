@@ -102,10 +102,6 @@ public static class SlurmCommands
                 : $"  continue with: dataforge {(sub.Kind == SlurmMix.Kind ? "mix" : "run")} {sub.Config} --executor slurm --resume{(sub.Output != null ? $" --output {sub.Output}" : "")}");
     }
 
-    /// <summary>
-    /// Follows a submission until no job of it is live, with a live display; prints the failures and returns 1
-    /// when it did not finish.
-    /// </summary>
     /// <summary>The jobs a submission started (steps done earlier say so) and how to follow them.</summary>
     public static void PrintSubmitted(CliIO io, string name, SlurmSubmission sub)
     {
@@ -114,6 +110,10 @@ public static class SlurmCommands
         io.Out.WriteLine($"follow with: dataforge status {sub.Output}");
     }
 
+    /// <summary>
+    /// Follows a submission until no job of it is live, with a live display; prints the failures and returns 1
+    /// when it did not finish.
+    /// </summary>
     public static int Follow(CliIO io, string output, TimeSpan poll)
     {
         SlurmStatus? last = null;
@@ -170,9 +170,9 @@ public static class SlurmCommands
             foreach (var (step, tasks) in s.Steps)
             {
                 all += tasks.Count;
-                done += tasks.Count(t => t.State.StartsWith("done", StringComparison.Ordinal));
-                table.AddRow(step.Step.Id, step.JobId ?? "-",
-                    $"{tasks.Count(t => t.State.StartsWith("done", StringComparison.Ordinal))}/{tasks.Count}",
+                int stepDone = tasks.Count(t => t.State.StartsWith("done", StringComparison.Ordinal));
+                done += stepDone;
+                table.AddRow(step.Step.Id, step.JobId ?? "-", $"{stepDone}/{tasks.Count}",
                     $"{tasks.Count(t => t.State == "running")}", $"{tasks.Count(t => t.State == "pending")}", $"{tasks.Count(t => t.IsFailure)}",
                     Markup.Escape(step.Step.Description));
             }

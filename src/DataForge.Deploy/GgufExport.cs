@@ -212,26 +212,9 @@ public static class GgufExport
         return result;
     }
 
-    static float[] Floats(SafeTensor st, string file, string name)
-    {
-        var data = st.Data;
-        switch (st.DType)
-        {
-            case "F32":
-            {
-                var f = new float[data.Length / 4];
-                Buffer.BlockCopy(data, 0, f, 0, data.Length);
-                return f;
-            }
-            case "BF16":
-            {
-                var f = new float[data.Length / 2];
-                for (int i = 0; i < f.Length; i++) f[i] = BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(2 * i)) << 16);
-                return f;
-            }
-            default: throw new InputException(file, $"tensor {name} has dtype {st.DType}; expected F32 or BF16");
-        }
-    }
+    static float[] Floats(SafeTensor st, string file, string name) => st.DType is "F32" or "BF16"
+        ? DataForge.Training.Tensors.ToFloats(st)
+        : throw new InputException(file, $"tensor {name} has dtype {st.DType}; expected F32 or BF16");
 
     static byte[] ToF32(float[] values)
     {

@@ -119,7 +119,7 @@ public static class SlurmTokenizerTrain
             (new SlurmStep("c0", "count", 0, tasks, $"count the pre-tokens of {request.Inputs.Count} input file(s)"), missing),
             (new SlurmStep("merge", "merge", 0, 1, $"sum the counts, run the merges to a vocabulary of {request.VocabSize}, _SUCCESS"), [0]),
         };
-        string name = "df-tokenizer-" + System.Text.RegularExpressions.Regex.Replace(Path.GetFileName(outDir), "[^A-Za-z0-9_.-]", "_");
+        string name = "df-tokenizer-" + Path.GetFileName(outDir);
         return SlurmSubmission.Submit(Kind, requestPath, outDir, executor, steps, name, command);
     }
 

@@ -462,7 +462,10 @@ public static class Tensors
         throw new NotSupportedException($"tensor dtype {c.dtype}");
     }
 
-    public static Tensor FromSafe(SafeTensor st, Device device)
+    public static Tensor FromSafe(SafeTensor st, Device device) => torch.tensor(ToFloats(st), st.Shape, float32).to(device);
+
+    /// <summary>The values of an F32 or BF16 safetensors tensor as floats.</summary>
+    public static float[] ToFloats(SafeTensor st)
     {
         switch (st.DType)
         {
@@ -470,13 +473,13 @@ public static class Tensors
             {
                 var f = new float[st.Data.Length / 4];
                 Buffer.BlockCopy(st.Data, 0, f, 0, st.Data.Length);
-                return torch.tensor(f, st.Shape, float32).to(device);
+                return f;
             }
             case "BF16":
             {
                 var f = new float[st.Data.Length / 2];
                 for (int i = 0; i < f.Length; i++) f[i] = BitConverter.UInt32BitsToSingle((uint)(st.Data[2 * i] | st.Data[2 * i + 1] << 8) << 16);
-                return torch.tensor(f, st.Shape, float32).to(device);
+                return f;
             }
             default: throw new NotSupportedException($"safetensors dtype {st.DType}");
         }

@@ -43,18 +43,7 @@ public sealed class ChatEncoder(ITextCodec codec, ChatTemplate template, int end
     }
 
     /// <summary>The prompt for the assistant's next turn: the conversation so far and the assistant header.</summary>
-    public int[] Prompt(Conversation c)
-    {
-        var ids = new List<int>(Opening(c.System));
-        foreach (var m in c.Messages)
-        {
-            ids.AddRange(codec.Encode(m.Role == "assistant" ? Template.AssistantHeader : Template.UserHeader));
-            ids.AddRange(codec.Encode(m.Content));
-            ids.Add(EndOfTurn);
-        }
-        ids.AddRange(codec.Encode(Template.AssistantHeader));
-        return [.. ids];
-    }
+    public int[] Prompt(Conversation c) => [.. Encode(c).Ids, .. codec.Encode(Template.AssistantHeader)];
 
     List<int> Opening(string? system)
     {

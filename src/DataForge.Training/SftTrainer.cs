@@ -34,7 +34,7 @@ public static class SftTrainer
         string init = Path.GetFullPath(o.InitFrom!);
         if (OutputDirectory.Overlap(runDir, init) is { } how)
             throw new RunSetupException($"{runDir}: the run directory {how} the init_from directory {init}; choose an output outside it");
-        foreach (var (path, i) in o.Sft.Train.Concat(o.Sft.Val).Select((p, i) => (p, i)))
+        foreach (var path in o.Sft.Train.Concat(o.Sft.Val))
             if (OutputDirectory.Overlap(runDir, path) is { } h2)
                 throw new RunSetupException($"{runDir}: the run directory {h2} the fine-tuning data {Path.GetFullPath(path)}; choose an output outside the data");
         if (!Directory.Exists(init)) throw new RunSetupException($"$.init_from: {init}: no such directory (expected a run's final/ or checkpoint directory)");
@@ -68,9 +68,9 @@ public static class SftTrainer
         if (o.Batch.DoubleAtSteps.Count > 0) throw new RunSetupException("$.batch.double_at_steps: task sft keeps one batch size (its steps follow from the epochs)");
         var order = Enumerable.Range(0, o.Sft.Epochs).SelectMany(e => SftData.EpochOrder(trainWindows.Count, o.Seed, e)).ToArray();
         int steps = (order.Length + perStep - 1) / perStep;
-        int warmup = o.Schedule.WarmupSteps ?? 0;
+        int warmup = o.Warmup;
         if (warmup > steps) throw new RunSetupException($"$.schedule.warmup_steps: {warmup} is more than the run's {steps} steps ({o.Sft.Epochs} epoch(s) of {trainWindows.Count} windows, {perStep} per step)");
-        int decayStart = o.Schedule.Type == "wsd" ? Math.Clamp(o.Schedule.DecayStart ?? (int)Math.Round(steps * 0.9), warmup, steps) : warmup;
+        int decayStart = o.Schedule.Type == "wsd" ? Math.Clamp(o.Schedule.DecayStartFor(steps), warmup, steps) : warmup;
         var schedule = new LrSchedule(o.Schedule.Type, o.Optimizer.Lr, o.Optimizer.MinLr, warmup, decayStart, steps, o.Schedule.Decay, o.Schedule.HalfLife);
         bool blockMask = o.Sft.Pack && o.Sft.BlockAttention;
 

@@ -115,8 +115,6 @@ public sealed class TrainOptions : IValidatableOptions
         if (System.Text.Json.JsonSerializer.Serialize(Model) != System.Text.Json.JsonSerializer.Serialize(new ModelOptions()))
             v.Error("model", "task sft takes the model from init_from; remove the model section");
         ValidateOptimizer(v);
-        for (int i = 1; i < Batch.DoubleAtSteps.Count; i++)
-            if (Batch.DoubleAtSteps[i] <= Batch.DoubleAtSteps[i - 1]) v.Error("batch", "double_at_steps must be increasing");
     }
 
     /// <summary>Warmup steps: schedule.warmup_steps, by default 100 for GPT pretraining and 0 for nGPT (as the paper trains) and for sft.</summary>

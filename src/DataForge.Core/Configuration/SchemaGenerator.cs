@@ -24,20 +24,15 @@ public static class SchemaGenerator
     }
 
     /// <summary>A schema for a plain options record (MIX.json, TRAIN.json ...).</summary>
-    public static string ForOptions(Type optionsType, string title, string description)
+    public static string ForOptions(Type optionsType, string title, string description) => Document(w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, Pretty))
-        {
-            w.WriteStartObject();
-            w.WriteString("$schema", "https://json-schema.org/draft/2020-12/schema");
-            w.WriteString("title", title);
-            w.WriteString("description", description);
-            WriteObjectBody(w, optionsType, allowSchemaKey: true);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
-    }
+        w.WriteStartObject();
+        w.WriteString("$schema", "https://json-schema.org/draft/2020-12/schema");
+        w.WriteString("title", title);
+        w.WriteString("description", description);
+        WriteObjectBody(w, optionsType, allowSchemaKey: true);
+        w.WriteEndObject();
+    });
 
     static void WriteObjectBody(Utf8JsonWriter w, Type optionsType, bool allowSchemaKey = false)
     {

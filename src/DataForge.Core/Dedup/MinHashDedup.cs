@@ -109,7 +109,9 @@ public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
     {
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Workers };
         var clock = Stopwatch.StartNew();
-        Parallel.For(0, _hasher.Buckets, parallel, b => ResolveBucket(context, b));
+        var manifests = PartitionManifest.ReadAll(context.WorkDirectory, Prefix, context.PartitionCount);
+        var offsets = PartitionManifest.Offsets(manifests);
+        Parallel.For(0, _hasher.Buckets, parallel, b => ResolveBucket(context, b, manifests, offsets));
         // In one process the matching phase is timed as the wall time of the parallel buckets.
         _matchWallMs = (long)clock.Elapsed.TotalMilliseconds;
         ResolveCombine(context);
@@ -123,11 +125,15 @@ public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
     /// </summary>
     public void ResolveBucket(GlobalContext context, int b)
     {
+        var manifests = PartitionManifest.ReadAll(context.WorkDirectory, Prefix, context.PartitionCount);
+        ResolveBucket(context, b, manifests, PartitionManifest.Offsets(manifests));
+    }
+
+    void ResolveBucket(GlobalContext context, int b, PartitionManifest[] manifests, long[] offsets)
+    {
         string dir = context.WorkDirectory;
         if (File.Exists(EdgePath(dir, b))) return;
         var clock = Stopwatch.StartNew();
-        var manifests = PartitionManifest.ReadAll(dir, Prefix, context.PartitionCount);
-        var offsets = PartitionManifest.Offsets(manifests);
         string tmp = EdgePath(dir, b) + ".tmp";
         using (var merger = new RunMerger<KeyLoc>(PartitionManifest.RunFiles(dir, Prefix, b, manifests)))
         using (var edges = new EdgeWriter(tmp))
@@ -140,7 +146,7 @@ public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
                 else { first = rec; any = true; }
             }
         }
-        RowResults.Write<long>(dir, $"match-ms-b{b:D3}", 0, [(long)clock.Elapsed.TotalMilliseconds]);
+        RowResults.Write<long>(dir, MatchMsName(b), 0, [(long)clock.Elapsed.TotalMilliseconds]);
         File.Move(tmp, EdgePath(dir, b), overwrite: true);
     }
 
@@ -158,12 +164,10 @@ public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
         {
             if (!File.Exists(EdgePath(dir, b))) throw new InvalidOperationException($"{EdgePath(dir, b)}: bucket {b} was not matched (its resolve task did not finish)");
             pairs += new FileInfo(EdgePath(dir, b)).Length / 8;
-            matchMs += RowResults.ReadAll<long>(dir, $"match-ms-b{b:D3}", 0)[0];
+            matchMs += RowResults.ReadAll<long>(dir, MatchMsName(b), 0)[0];
         }
-        var clock = Stopwatch.StartNew();
-
         // Union-find over the candidate pairs.
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         var uf = new UnionFind((int)total);
         long unions = 0;
         var buffer = new int[1 << 14];
@@ -200,7 +204,7 @@ public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
         for (int b = 0; b < _hasher.Buckets; b++)
         {
             File.Delete(EdgePath(dir, b));
-            File.Delete(RowResults.PathFor(dir, $"match-ms-b{b:D3}", 0));
+            File.Delete(RowResults.PathFor(dir, MatchMsName(b), 0));
         }
 
         var s = context.Stats;
@@ -222,6 +226,7 @@ public sealed class MinHashDedupStage : GlobalStage, IBucketedResolve
     static int Ordinal(ulong loc, long[] offsets) => (int)(offsets[DocLoc.Partition(loc)] + DocLoc.Row(loc));
 
     static string EdgePath(string dir, int bucket) => Path.Combine(dir, $"edges-b{bucket:D3}.bin");
+    static string MatchMsName(int bucket) => $"match-ms-b{bucket:D3}";
 
     /// <summary>Apply reads only the files that resolve wrote in the work directory.</summary>
     public override void Reopen(GlobalContext context) => _dir = context.WorkDirectory;

@@ -229,11 +229,17 @@ public sealed class StageRegistry
         _ordered.Add(d);
     }
 
-    /// <summary>This registry plus the stages of the assemblies, skipping types it already has.</summary>
-    public StageRegistry With(params Assembly[] assemblies)
+    StageRegistry Copy()
     {
         var r = new StageRegistry();
         foreach (var d in _ordered) { r._byType[Key(d.Type, d.Shape)] = d; r._ordered.Add(d); }
+        return r;
+    }
+
+    /// <summary>This registry plus the stages of the assemblies, skipping types it already has.</summary>
+    public StageRegistry With(params Assembly[] assemblies)
+    {
+        var r = Copy();
         foreach (var a in assemblies)
             foreach (var t in a.GetTypes().Where(t => !t.IsAbstract).OrderBy(t => t.FullName, StringComparer.Ordinal))
                 if (t.GetCustomAttribute<StageAttribute>() is { } attr && !r._byType.ContainsKey(Key(attr.Type, attr.Shape)))
@@ -247,8 +253,7 @@ public sealed class StageRegistry
     /// </summary>
     public StageRegistry WithPlugin(Assembly plugin)
     {
-        var r = new StageRegistry();
-        foreach (var d in _ordered) { r._byType[Key(d.Type, d.Shape)] = d; r._ordered.Add(d); }
+        var r = Copy();
         string name = plugin.GetName().Name ?? plugin.FullName ?? "plugin";
         var declared = StagePlugins.StageTypes(plugin);
         if (declared.Count == 0)
@@ -266,8 +271,7 @@ public sealed class StageRegistry
     /// <summary>This registry plus one stage class.</summary>
     internal StageRegistry WithStage(Type stageType, StageAttribute attr)
     {
-        var r = new StageRegistry();
-        foreach (var d in _ordered) { r._byType[Key(d.Type, d.Shape)] = d; r._ordered.Add(d); }
+        var r = Copy();
         r.Add(stageType, attr);
         return r;
     }

@@ -513,7 +513,8 @@ public static class WordTokenizer
         string[]? pieces;
         while (b > a && b - a != lastSize)
         {
-            if (withSpecialCases && TrySpecial(text[a..b], out _)) break;
+            // On the first round a..b is the whole chunk, already looked up above.
+            if (lastSize >= 0 && withSpecialCases && TrySpecial(text[a..b], out _)) break;
             lastSize = b - a;
             int pre = PrefixLength(text[a..b]);
             if (pre != 0 && b - a - pre > 0 && withSpecialCases && TrySpecial(text[(a + pre)..b], out _))

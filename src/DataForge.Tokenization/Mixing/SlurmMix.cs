@@ -32,7 +32,7 @@ public static class SlurmMix
             (new SlurmStep("t0", "tokenize", 0, tasks, $"tokenize {units.Count} shard file(s) of {config.Sources.Count} source(s)"), missing),
             (new SlurmStep("mix", "mix", 0, 1, "plan and write the phases, mix_report.json, _SUCCESS"), [0]),
         };
-        string name = "df-mix-" + System.Text.RegularExpressions.Regex.Replace(config.Name, "[^A-Za-z0-9_.-]", "_");
+        string name = "df-mix-" + config.Name;
         return SlurmSubmission.Submit(Kind, configFile, outDir, config.Executor, steps, name, command);
     }
 

@@ -30,7 +30,7 @@ public static partial class Answers
             case "last_number":
                 return LastNumber(text);
             case "regex":
-                var r = new Regex(regex!, RegexOptions.None, TimeSpan.FromSeconds(1)).Match(text);
+                var r = Regex.Match(text, regex!, RegexOptions.None, TimeSpan.FromSeconds(1)); // cached by the Regex class
                 return r.Success ? (r.Groups.Count > 1 ? r.Groups[1].Value : r.Value).Trim() : "";
             case "code_block":
                 var blocks = CodeBlock().Matches(text);

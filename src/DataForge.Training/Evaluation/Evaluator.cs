@@ -31,9 +31,6 @@ public sealed record EvalReport(string Model, string ModelName, string TasksFile
         Directory.CreateDirectory(directory);
         JsonFiles.WriteAtomic(Path.Combine(directory, FileName), w => JsonSerializer.Serialize(w, this, Json));
     }
-
-    /// <summary>task/metric -> value, as training's metrics.jsonl records task results.</summary>
-    public Dictionary<string, double> Flat() => Tasks.ToDictionary(t => $"{t.Name}/{t.Metric}", t => t.Value);
 }
 
 /// <summary>

@@ -69,7 +69,7 @@ public static class SlurmPipeline
             throw;
         }
         if (steps is null) return null;
-        string name = "df-" + Regex.Replace(pipeline.Settings.Name, "[^A-Za-z0-9_.-]", "_");
+        string name = "df-" + pipeline.Settings.Name;
         return SlurmSubmission.Submit(Kind, pipeline.File, pipeline.Sink.OutputPath, executor, steps, name, command);
     }
 

@@ -140,6 +140,9 @@ public sealed class SlurmSubmission
         return jobs.Where(j => states.Any(kv => (kv.Key == j || kv.Key.StartsWith(j + "_", StringComparison.Ordinal)) && SlurmClient.IsLive(kv.Value))).ToList();
     }
 
+    // Job names carry pipeline, mix or directory names: anything but letters, digits and _.- becomes _.
+    static readonly System.Text.RegularExpressions.Regex JobNameSafe = new("[^A-Za-z0-9_.-]");
+
     /// <summary>
     /// Submits <paramref name="steps"/> (each with the tasks still to do; a step with none is skipped), each
     /// depending on the last one submitted, and writes the record. Markers of the tasks submitted are cleared first.
@@ -180,7 +183,7 @@ public sealed class SlurmSubmission
             File.WriteAllText(script, Script(executor, cmd, output, step.Id));
             var args = new List<string>
             {
-                "--job-name", $"{jobName}-{step.Id}",
+                "--job-name", $"{JobNameSafe.Replace(jobName, "_")}-{step.Id}",
                 "--chdir", cwd,
                 "--open-mode=append",
                 "--time", executor.Time,
